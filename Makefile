@@ -23,8 +23,10 @@ $(VENV)/.installed: $(BIN)/python $(PYPROJECTS) requirements-dev.txt
 
 install: $(VENV)/.installed  ## Create the virtual environment and install every package.
 
-.meltano/.installed: $(VENV)/.installed meltano.yml $(wildcard plugins/*.yml)
-	@echo "==> meltano install (one virtual environment per plugin)"
+# Plugins are editable installs of the repo's folders: code changes need no
+# reinstall, but a changed pyproject.toml (a new dependency) does.
+.meltano/.installed: $(VENV)/.installed meltano.yml $(wildcard plugins/*.yml) $(PYPROJECTS)
+	@echo "==> meltano install (one virtual environment per plugin, uv backend)"
 	$(BIN)/meltano install
 	touch $@
 
@@ -39,8 +41,9 @@ lint:  install ## Check style with ruff.
 demo: install meltano-install  ## Run the main job end to end on a generated corpus.
 	$(BIN)/python scripts/demo.py
 
-bench: install meltano-install  ## Measure speed, memory and API budget.
-	$(BIN)/python bench/run.py
+bench: install meltano-install  ## Measure speed, memory and API budget (BENCH_ARGS=--quick).
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/readme_table.py
 
 clean:  ## Remove the environment and every generated file.
 	rm -rf $(VENV) .meltano output bench/work

@@ -1,0 +1,121 @@
+"""The figures the bench derives from raw timings and request logs."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness
+import plan_bench
+import target_bench
+
+
+def test_summary_reports_median_min_and_max():
+    assert harness.summarize([3.0, 1.0, 2.0]) == {
+        "median": 2.0,
+        "min": 1.0,
+        "max": 3.0,
+        "runs": [3.0, 1.0, 2.0],
+    }
+
+
+@pytest.mark.parametrize(
+    ("seconds", "exponent"),
+    [
+        pytest.param([1.0, 10.0], 1.0, id="linear"),
+        pytest.param([1.0, 100.0], 2.0, id="quadratic"),
+        pytest.param([1.0, 5.0], 0.7, id="sublinear-start-up-dominated"),
+    ],
+)
+def test_growth_exponent_is_the_log_of_time_over_the_log_of_size(seconds, exponent):
+    sizes = [
+        {"contacts": n, "mapper_wall_s": {"median": s}}
+        for n, s in zip([10_000, 100_000], seconds, strict=True)
+    ]
+    assert plan_bench.growth(sizes)[0]["exponent"] == exponent
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("/v4/contacts/abc123", "GET /v4/contacts/{uid}", id="contact"),
+        pytest.param(
+            "/v4/contacts/abc/merge", "GET /v4/contacts/{uid}/merge", id="merge"
+        ),
+        pytest.param(
+            "/v4/contacts/abc/tags/t9", "GET /v4/contacts/{uid}/tags/{uid}", id="tag"
+        ),
+        pytest.param(
+            "/v4/contacts/transactional/opt_out",
+            "GET /v4/contacts/transactional/opt_out",
+            id="consent-kept",
+        ),
+    ],
+)
+def test_endpoints_are_grouped_without_uids(path, expected):
+    assert target_bench.endpoint({"method": "GET", "path": path}) == expected
+
+
+def channel(kind, opted_out=None, marketing=()):
+    return {
+        "type": kind,
+        "transactionalOptedOutAt": opted_out,
+        "marketingOptedInLocationUids": list(marketing),
+    }
+
+
+@pytest.mark.parametrize(
+    ("fill", "target", "channels", "writes"),
+    [
+        pytest.param({}, {}, [channel("PHONE")], 0, id="nothing-to-do"),
+        pytest.param(
+            {"name": "A", "emails": ["a@x", "b@x"]},
+            {},
+            [],
+            2,
+            id="two-emails-need-two-patches-name-rides-along",
+        ),
+        pytest.param(
+            {"tags": [{"uid": "t"}]},
+            {"sms_opt_out": True},
+            [channel("PHONE"), channel("PHONE", opted_out="2024")],
+            2,
+            id="tag-and-one-channel-to-opt-out",
+        ),
+        pytest.param(
+            {},
+            {"marketing_opted_in_location_uids": ["L1"]},
+            [channel("PHONE", marketing=["L1", "L2", "L3"])],
+            2,
+            id="one-opt-out-per-location-removed",
+        ),
+        pytest.param(
+            {"phones": ["+61412345678"]},
+            {"sms_opt_out": True},
+            [],
+            2,
+            id="a-filled-number-needs-its-opt-out",
+        ),
+    ],
+)
+def test_required_writes_count_fill_and_consent(fill, target, channels, writes):
+    plan = {
+        "primary_uid": "p",
+        "duplicate_uids": ["d"],
+        "fill": fill,
+        "consent_target": target,
+    }
+    before = {"p": {"channels": channels}}
+    assert target_bench.required_writes(plan, before) == writes
+
+
+def test_the_floor_adds_reads_merge_and_a_verify_only_after_writes():
+    plan = {
+        "primary_uid": "p",
+        "duplicate_uids": ["d1", "d2"],
+        "fill": {},
+        "consent_target": {},
+    }
+    assert target_bench.floor_calls(plan, {"p": {"channels": []}}) == 3 + 2

@@ -1,0 +1,273 @@
+"""Run the main job end to end on a generated corpus, and score what it did.
+
+Steps: generate a 20,000-contact corpus (AU and US locations, fixed seed), start
+podium-emulator on a free 127.0.0.1 port, run `meltano run dedup` (dry run),
+`meltano run dedup-apply`, and `meltano run dedup-apply` again, stop the
+emulator, then score the result from the emulator's snapshot and request log
+against the generator's ground truth (scripts/summary.py). Writes
+`output/summary.json` and prints a table. Exits non-zero when a step fails.
+
+The emulator runs with a larger request budget than Podium's 300 a minute, so
+the demo fits in minutes; the budget is stated in the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import summary as scoring
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CORPUS_DIR = ROOT / "demo-corpus"
+WORK_DIR = ROOT / ".state" / "demo"
+OUTPUT_DIR = ROOT / "output"
+
+CONTACTS = 20_000
+SEED = 20240601
+RATE_LIMIT = 3000
+RATE_WINDOW_SECONDS = 5
+MERGE_DELAY_SECONDS = 0.05
+# The plugins' own throttles stay under the emulator's budget.
+CLIENT_REQUESTS_PER_MINUTE = int(RATE_LIMIT * 60 / RATE_WINDOW_SECONDS * 0.9)
+STARTUP_TIMEOUT_SECONDS = 60
+RUN_TIMEOUT_SECONDS = 480
+JOBS = ("dedup", "dedup-apply", "dedup-apply")
+
+
+class DemoError(RuntimeError):
+    """A step of the demo failed; the message says which and what to do."""
+
+
+@dataclass
+class Emulator:
+    """A running `podium-emulator serve` and the URL it bound."""
+
+    process: subprocess.Popen
+    base_url: str
+
+    @property
+    def port(self) -> int:
+        """Return the TCP port the emulator listens on."""
+        return httpx.URL(self.base_url).port or 80
+
+    @property
+    def control_url(self) -> str:
+        """Return the root of the emulator's control surface."""
+        return self.base_url.removesuffix("/v4") + "/_emulator"
+
+    def snapshot(self) -> list[dict]:
+        """Return every contact the emulator holds, soft-deleted ones included."""
+        return self._call("GET", "snapshot")["contacts"]
+
+    def requests(self) -> list[dict]:
+        """Return the request log, oldest first."""
+        return self._call("GET", "requests")["requests"]
+
+    def clear_requests(self) -> None:
+        """Empty the request log, so the next run's requests stand alone."""
+        self._call("DELETE", "requests")
+
+    def _call(self, method: str, name: str) -> dict:
+        """Call one control resource and return its JSON body."""
+        url = f"{self.control_url}/{name}"
+        response = httpx.request(method, url, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+
+def say(message: str) -> None:
+    """Print one progress line, flushed so it shows at once."""
+    print(f"==> {message}", flush=True)
+
+
+def generate_corpus() -> None:
+    """Write the demo corpus, unless the same one is already on disk."""
+    params = {"contacts": CONTACTS, "seed": SEED}
+    marker = CORPUS_DIR / "params.json"
+    if marker.exists() and json.loads(marker.read_text()) == params:
+        say(f"reusing the corpus in {CORPUS_DIR.name}/ ({CONTACTS} contacts)")
+        return
+    say(f"generating {CONTACTS} contacts (seed {SEED}) into {CORPUS_DIR.name}/")
+    shutil.rmtree(CORPUS_DIR, ignore_errors=True)
+    command = [str(BIN / "podium-emulator"), "generate", "--contacts", str(CONTACTS)]
+    command += ["--seed", str(SEED), "--out", str(CORPUS_DIR)]
+    run_checked(command, "generating the corpus")
+    marker.write_text(json.dumps(params))
+
+
+def run_checked(command: list[str], step: str) -> None:
+    """Run a short command, and raise DemoError if it fails."""
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DemoError(f"{step} failed ({result.returncode}): {result.stderr[-2000:]}")
+
+
+@contextmanager
+def emulator() -> Iterator[Emulator]:
+    """Start podium-emulator on a free port, and stop it on the way out."""
+    command = [str(BIN / "podium-emulator"), "serve", "--corpus", str(CORPUS_DIR)]
+    command += ["--host", "127.0.0.1", "--port", "0"]
+    command += ["--rate-limit", str(RATE_LIMIT)]
+    command += ["--rate-window", str(RATE_WINDOW_SECONDS)]
+    command += ["--merge-delay", str(MERGE_DELAY_SECONDS)]
+    log = (OUTPUT_DIR / "emulator.log").open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    try:
+        yield Emulator(process, read_base_url(process, log))
+    finally:
+        stop(process)
+        log.close()
+
+
+def read_base_url(process: subprocess.Popen, log) -> str:
+    """Read the URL the emulator prints on start, then drain its output to a log."""
+    found: list[str] = []
+
+    def scan() -> None:
+        for line in process.stdout:
+            log.write(line)
+            log.flush()
+            if not found and "http://127.0.0.1:" in line:
+                found.append(line[line.index("http://") :].split()[0])
+
+    threading.Thread(target=scan, daemon=True).start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not found and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not found:
+        raise DemoError("podium-emulator printed no URL; see output/emulator.log")
+    return found[0].rstrip("/")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a child process: terminate, then kill if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def pipeline_env(emu: Emulator) -> dict[str, str]:
+    """Return the environment that points every plugin at the demo's files."""
+    return {
+        **os.environ,
+        "MELTANO_ENVIRONMENT": "dev",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_LOG_FORMAT": "uncolored",
+        "MELTANO_STATE_BACKEND_URI": (WORK_DIR / "meltano-state").as_uri(),
+        "PODIUM_EMULATOR_PORT": str(emu.port),
+        "TAP_PODIUM_REQUESTS_PER_MINUTE": str(CLIENT_REQUESTS_PER_MINUTE),
+        "DEDUP_PLAN_INDEX_DB": str(WORK_DIR / "index.db"),
+        "DEDUP_PLAN_MERGE_STATE_DB": str(WORK_DIR / "merge-state.db"),
+        "TARGET_PODIUM_MERGE_STATE_DB": str(WORK_DIR / "merge-state.db"),
+        "TARGET_PODIUM_MERGE_OUTPUT_DIR": str(OUTPUT_DIR),
+        "TARGET_PODIUM_MERGE_REQUESTS_PER_MINUTE": str(CLIENT_REQUESTS_PER_MINUTE),
+        "TARGET_PODIUM_MERGE__DRY_RUN_STATE_DB": str(WORK_DIR / "dry-run-state.db"),
+        "TARGET_PODIUM_MERGE__DRY_RUN_OUTPUT_DIR": str(OUTPUT_DIR / "dry-run"),
+    }
+
+
+def meltano_run(job: str, env: dict[str, str]) -> float:
+    """Run one Meltano job, streaming its log lines; return its wall seconds."""
+    started = time.monotonic()
+    command = [str(BIN / "meltano"), "run", job]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stream_lines(process)
+    try:
+        code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        message = f"`meltano run {job}` ran over {RUN_TIMEOUT_SECONDS} s"
+        raise DemoError(message) from None
+    if code != 0:
+        raise DemoError(f"`meltano run {job}` failed ({code}); its log is above")
+    return time.monotonic() - started
+
+
+def stream_lines(process: subprocess.Popen) -> None:
+    """Echo a child's log lines, indented and trimmed, skipping metric lines."""
+    for line in process.stdout:
+        if "METRIC" in line:
+            continue
+        print(f"    | {line.rstrip()[:200]}", flush=True)
+
+
+def run_jobs(emu: Emulator) -> list[scoring.RunLog]:
+    """Run the dry run and the two applies; record what the emulator saw."""
+    env = pipeline_env(emu)
+    runs: list[scoring.RunLog] = []
+    for number, job in enumerate(JOBS, start=1):
+        before = emu.snapshot()
+        emu.clear_requests()
+        say(f"step {number}/{len(JOBS)}: meltano run {job}")
+        seconds = meltano_run(job, env)
+        requests = emu.requests()
+        runs.append(scoring.RunLog(job, requests, before, seconds))
+        say(f"meltano run {job} done in {seconds:.0f} s, {len(requests)} requests")
+    return runs
+
+
+def fresh_workspace() -> None:
+    """Start from empty state, index and outputs, so the demo can be rerun."""
+    shutil.rmtree(WORK_DIR, ignore_errors=True)
+    shutil.rmtree(OUTPUT_DIR, ignore_errors=True)
+    WORK_DIR.mkdir(parents=True)
+    OUTPUT_DIR.mkdir(parents=True)
+
+
+def main() -> int:
+    """Run the demo and print its summary; return the process exit code."""
+    started = time.monotonic()
+    try:
+        fresh_workspace()
+        generate_corpus()
+        with emulator() as emu:
+            say(
+                f"podium-emulator on {emu.base_url}, {RATE_LIMIT} requests "
+                f"per {RATE_WINDOW_SECONDS} s"
+            )
+            runs = run_jobs(emu)
+            final = emu.snapshot()
+        say("emulator stopped; scoring the result against the ground truth")
+        budget = {"requests": RATE_LIMIT, "window_seconds": RATE_WINDOW_SECONDS}
+        result = scoring.build_summary(
+            CORPUS_DIR, final, runs, OUTPUT_DIR / "review-queue.json", budget
+        )
+    except (DemoError, httpx.HTTPError, OSError) as error:
+        say(f"demo failed: {error}")
+        return 1
+    result["demo_wall_seconds"] = round(time.monotonic() - started, 1)
+    (OUTPUT_DIR / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(scoring.format_table(result), flush=True)
+    say(f"wrote {OUTPUT_DIR.relative_to(ROOT)}/summary.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""target-podium-merge: a Singer target that merges duplicate Podium contacts."""
