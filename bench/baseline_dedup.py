@@ -55,8 +55,22 @@ def read_singer(lines) -> tuple[dict, set]:
     return contacts, business_keys
 
 
-def clusters_by_key(contacts: dict) -> list[tuple[str, list[str]]]:
-    """Join contacts that share any natural key (union-find over uids)."""
+def holders_by_key(contacts: dict) -> dict[str, list[str]]:
+    """Return the uids holding each natural key."""
+    holders = defaultdict(list)
+    for uid, contact in contacts.items():
+        for key in contact.get("natural_keys") or []:
+            holders[key].append(uid)
+    return holders
+
+
+def is_shared_line(key: str, uids: list[str], business_keys: set) -> bool:
+    """A location's own line, or a key held by too many contacts to be a person."""
+    return key in business_keys or len(uids) > MAX_CONTACTS_PER_KEY
+
+
+def clusters_by_key(holders: dict, business_keys: set) -> list[tuple[str, list[str]]]:
+    """Join contacts that share a personal key (union-find over uids)."""
     parent: dict[str, str] = {}
 
     def root(uid: str) -> str:
@@ -66,21 +80,17 @@ def clusters_by_key(contacts: dict) -> list[tuple[str, list[str]]]:
         return uid
 
     first_key: dict[str, str] = {}
-    holders: dict[str, str] = {}
-    for uid, contact in contacts.items():
-        for key in contact.get("natural_keys") or []:
-            first_key.setdefault(uid, key)
-            if key in holders:
-                parent[root(uid)] = root(holders[key])
-            else:
-                holders[key] = uid
+    for key, uids in holders.items():
+        if len(uids) < 2 or is_shared_line(key, uids, business_keys):
+            continue
+        for uid in uids:
+            first_key[uid] = min(key, first_key.get(uid, key))
+            parent[root(uid)] = root(uids[0])
     members = defaultdict(list)
     for uid in first_key:
         members[root(uid)].append(uid)
     return [
-        (min(first_key[u] for u in uids), sorted(uids))
-        for uids in members.values()
-        if len(uids) > 1
+        (min(first_key[u] for u in uids), sorted(uids)) for uids in members.values()
     ]
 
 
@@ -153,11 +163,8 @@ def consent_conflict(members: list[dict]) -> bool:
     return bool(opted_in and opted_out and max(opted_in) > min(opted_out))
 
 
-def review_reason(members: list[dict], business_keys: set) -> str | None:
+def review_reason(members: list[dict]) -> str | None:
     """Return why the cluster must go to a person, or None when it may merge."""
-    keys = set().union(*(set(m.get("natural_keys") or []) for m in members))
-    if keys & business_keys or len(members) > MAX_CONTACTS_PER_KEY:
-        return "shared_line"
     if consent_conflict(members):
         return "consent_conflict"
     locations = [set(m.get("location_uids") or []) for m in members]
@@ -171,10 +178,10 @@ def review_reason(members: list[dict], business_keys: set) -> str | None:
     return None
 
 
-def plan(key: str, uids: list[str], contacts: dict, business_keys: set) -> dict:
+def plan(key: str, uids: list[str], contacts: dict) -> dict:
     """Return a merge plan or a review item for one cluster."""
     members = [contacts[uid] for uid in uids]
-    reason = review_reason(members, business_keys)
+    reason = review_reason(members)
     if reason:
         return {
             "stream": "review_items",
@@ -198,8 +205,22 @@ def main() -> None:
     contacts, business_keys = read_singer(sys.stdin)
     out = sys.stdout
     counts: dict[str, int] = defaultdict(int)
-    for key, uids in clusters_by_key(contacts):
-        row = plan(key, uids, contacts, business_keys)
+    holders = holders_by_key(contacts)
+    rows = [
+        plan(key, uids, contacts)
+        for key, uids in clusters_by_key(holders, business_keys)
+    ]
+    rows += [
+        {
+            "stream": "review_items",
+            "cluster_id": "|".join(sorted(uids)),
+            "natural_key": key,
+            "reason": "shared_line",
+        }
+        for key, uids in holders.items()
+        if len(uids) > 1 and is_shared_line(key, uids, business_keys)
+    ]
+    for row in rows:
         counts[row["stream"]] += 1
         out.write(json.dumps(row) + "\n")
     print(f"baseline: {len(contacts)} contacts, {dict(counts)}", file=sys.stderr)

@@ -46,8 +46,8 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def gaps(results: dict) -> list[str]:
-    """Return one line per goal not met or measurement not run."""
+def gaps(results: dict, notes: bool = True) -> list[str]:
+    """Return one line per goal not met or measurement not run (and the notes)."""
     lines = []
     for name, result in results["measurements"].items():
         if result["status"] != "ok":
@@ -55,7 +55,8 @@ def gaps(results: dict) -> list[str]:
         for r in result.get("rows") or []:
             if r["met"] is False:
                 lines.append(f"- {r['measure']}: {r['figure']} (goal {r['goal']})")
-        lines.extend(f"- {name}: {note}" for note in result.get("notes", []))
+        if notes:
+            lines.extend(f"- {name}: {note}" for note in result.get("notes", []))
     return lines
 
 

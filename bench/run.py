@@ -14,13 +14,14 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import logging
+import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,7 +50,7 @@ MEASUREMENTS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Sizes and repetitions of one bench run."""
 
@@ -94,10 +95,13 @@ def measure_one(name: str, settings: Settings) -> dict:
     except ImportError as error:
         result = harness.not_run(f"a part does not import yet ({error})")
     except Exception as error:  # one failure must not stop the rest
-        LOGGER.error("%s failed: %s", name, error)
-        LOGGER.debug("%s", traceback.format_exc())
+        trace = harness.log_path(f"{name}.traceback")
+        trace.write_text(traceback.format_exc())
+        LOGGER.error("%s failed: %s (traceback in %s)", name, error, trace)
         result = {"status": f"failed: {error}"}
     result["seconds"] = round(time.perf_counter() - started, 1)
+    result["measured_at"] = machine.describe()["date"]
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     LOGGER.info("%s: %s in %.0f s", name, result["status"], result["seconds"])
     return result
 
@@ -122,6 +126,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only", default="", help=f"comma-separated subset of {list(MEASUREMENTS)}"
     )
+    parser.add_argument(
+        "--plan-sizes",
+        default="",
+        help="override the dedup-plan sizes, e.g. 10000,100000",
+    )
     return parser.parse_args(argv)
 
 
@@ -129,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen measurements and write the two results files."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # control calls are noise
     settings = QUICK if args.quick else FULL
+    if args.plan_sizes:
+        sizes = tuple(int(n) for n in args.plan_sizes.split(","))
+        settings = dataclasses.replace(
+            settings, plan_sizes=sizes, incremental_size=sizes[-1]
+        )
     names = [n for n in args.only.split(",") if n] or list(MEASUREMENTS)
     unknown = set(names) - set(MEASUREMENTS)
     if unknown:

@@ -34,6 +34,7 @@ SIZES = (2, 3, 4)
 CLUSTERS_PER_SIZE = 10
 BUDGET_REQUESTS, BUDGET_WINDOW_S = 100, 2.0
 BUDGET_GOAL = 0.9
+MERGE_DELAY_S = 0.2  # the emulator's default: a merge shows after this long
 UNLIMITED = 1_000_000_000
 PLANS: dict[int, tuple[dict, list[dict]]] = {}
 TARGET_DIR = harness.WORK_DIR / "target"
@@ -192,10 +193,10 @@ def consent_writes(plan: dict, before: dict[str, dict], fill: dict) -> int:
     return count
 
 
-def floor_calls(plan: dict, before: dict[str, dict]) -> int:
-    """Return the floor of API calls for one plan (module docstring)."""
+def floor_calls(plan: dict, before: dict[str, dict]) -> tuple[int, int]:
+    """Return the floor of (reads, writes) for one plan (module docstring)."""
     writes = required_writes(plan, before)
-    return cluster_size(plan) + 2 + writes + (1 if writes else 0)
+    return cluster_size(plan) + 1 + (1 if writes else 0), 1 + writes
 
 
 def measure_calls(settings) -> dict:
@@ -204,7 +205,9 @@ def measure_calls(settings) -> dict:
     from podium_emulator.testing import run_emulator
 
     data = corpus.generated(settings.target_contacts, settings.seed)
-    with run_emulator(corpus=data, rate_limit=UNLIMITED, rate_window=60) as emulator:
+    with run_emulator(
+        corpus=data, rate_limit=UNLIMITED, rate_window=60, merge_delay=MERGE_DELAY_S
+    ) as emulator:
         schema, plans = build_plans(emulator, settings.target_contacts)
         by_size = collections.defaultdict(list)
         for plan in plans:
@@ -214,6 +217,12 @@ def measure_calls(settings) -> dict:
             for k in SIZES
         ]
     return calls_result(rows, {k: len(v) for k, v in sorted(by_size.items())})
+
+
+def reads_writes(by_endpoint: dict[str, int]) -> tuple[int, int]:
+    """Split a per-endpoint count into reads (GET) and writes."""
+    reads = sum(n for name, n in by_endpoint.items() if name.startswith("GET "))
+    return reads, sum(by_endpoint.values()) - reads
 
 
 def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict:
@@ -228,8 +237,11 @@ def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict
     run_target(f"target-calls-{size}", source, config)
     requests = api_requests(emulator)
     merged = merged_clusters(emulator.control.snapshot(), plans)
-    floor = statistics.mean(floor_calls(p, before) for p in plans)
+    floors = [floor_calls(p, before) for p in plans]
+    floor = statistics.mean(reads + writes for reads, writes in floors)
     per_cluster = len(requests) / merged if merged else None
+    by_endpoint = dict(collections.Counter(endpoint(r) for r in requests))
+    reads, writes = reads_writes(by_endpoint)
     return {
         "members": size,
         "clusters": len(plans),
@@ -239,7 +251,11 @@ def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict
         "calls_per_cluster": round(per_cluster, 2) if per_cluster else None,
         "floor_per_cluster": round(floor, 2),
         "ratio_to_floor": harness.ratio(per_cluster or 0, floor),
-        "by_endpoint": dict(collections.Counter(endpoint(r) for r in requests)),
+        "reads_per_cluster": round(reads / merged, 2) if merged else None,
+        "floor_reads_per_cluster": round(statistics.mean(r for r, _ in floors), 2),
+        "writes_per_cluster": round(writes / merged, 2) if merged else None,
+        "floor_writes_per_cluster": round(statistics.mean(w for _, w in floors), 2),
+        "by_endpoint": by_endpoint,
     }
 
 
@@ -250,13 +266,16 @@ def calls_result(rows: list[dict], plans_by_size: dict) -> dict:
             f"Target, {r['members']}-member clusters",
             f"{r['calls_per_cluster']} API calls per merged cluster "
             f"({r['merged']}/{r['clusters']} merged)",
-            f"{r['ratio_to_floor']} x floor of {r['floor_per_cluster']}",
+            f"{r['ratio_to_floor']} x floor of {r['floor_per_cluster']} "
+            f"(reads {r['reads_per_cluster']} vs {r['floor_reads_per_cluster']}, "
+            f"writes {r['writes_per_cluster']} vs {r['floor_writes_per_cluster']})",
         )
         for r in rows
         if "calls_per_cluster" in r
     ]
     return {
         "status": "ok",
+        "emulator_merge_delay_s": MERGE_DELAY_S,
         "floor": "k re-reads + 1 merge + 1 confirm read + w plan writes "
         "+ 1 verify read if w > 0",
         "plans_by_cluster_size": plans_by_size,
@@ -278,15 +297,23 @@ def measure_budget(settings) -> dict:
     plans = plans[: settings.budget_clusters]
     folder = TARGET_DIR / "budget"
     source = singer_file(folder / "plans.singer", schema, plans)
-    per_minute = int(BUDGET_REQUESTS * 60 / BUDGET_WINDOW_S)
+    per_minute = per_minute_of_budget()
     with run_emulator(
-        corpus=data, rate_limit=BUDGET_REQUESTS, rate_window=BUDGET_WINDOW_S
+        corpus=data,
+        rate_limit=BUDGET_REQUESTS,
+        rate_window=BUDGET_WINDOW_S,
+        merge_delay=MERGE_DELAY_S,
     ) as emulator:
         config = target_config(emulator, folder, requests_per_minute=per_minute)
         run = run_target("target-budget", source, config)
         requests = api_requests(emulator)
         merged = merged_clusters(emulator.control.snapshot(), plans)
     return budget_result(requests, run, merged, len(plans))
+
+
+def per_minute_of_budget() -> int:
+    """Return the budget as the target's requests_per_minute setting."""
+    return int(BUDGET_REQUESTS * 60 / BUDGET_WINDOW_S)
 
 
 def per_second(requests: list[dict]) -> dict[int, int]:
@@ -328,6 +355,10 @@ def budget_result(requests: list[dict], run, merged: int, clusters: int) -> dict
         "steady_fraction_of_budget": fraction,
         "requests_per_second_by_second": list(seconds.values()),
         "target_run": run.as_dict(),
+        "target_settings": {
+            "requests_per_minute": per_minute_of_budget(),
+            "max_in_flight": "default",
+        },
         "goal": f">= {BUDGET_GOAL} of the budget, no 429 after the first window",
         "goal_met": met,
         "rows": [

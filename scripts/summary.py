@@ -30,7 +30,6 @@ import phonenumbers
 
 PLACEHOLDER_NAMES = frozenset({"", "unknown", "customer", "no name", "na", "n a"})
 GENERATIONAL_SUFFIXES = frozenset({"sr", "jr", "ii", "iii", "iv"})
-ADDRESS_FIELDS = ("streetAddress", "city", "state", "postalCode", "country")
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -285,7 +284,7 @@ def phone_keys(raws: Iterable[object], regions: Iterable[str]) -> set[str]:
 def _e164(raw: str, region: str) -> str:
     """Return the E.164 form of a raw phone in a region, or "" if it is not valid."""
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(_plain(raw), region)
     except phonenumbers.NumberParseException:
         return ""
     if not phonenumbers.is_valid_number(number):
@@ -293,8 +292,15 @@ def _e164(raw: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _plain(raw: str) -> str:
+    """Fold full-width digits and odd spaces (tab, NBSP) that the parser rejects."""
+    folded = unicodedata.normalize("NFKC", raw)
+    kept = (char for char in folded if unicodedata.category(char) != "Cf")
+    return "".join(" " if char.isspace() else char for char in kept)
+
+
 def lost_values(member: dict, survivor: dict, regions: list[str]) -> list[str]:
-    """List the values of a merged member that its survivor does not hold."""
+    """List the kinds of the member's values that its survivor does not hold."""
     return [
         *_lost_name(member.get("name"), survivor.get("name")),
         *_lost_items("email", _emails(member), _emails(survivor)),
@@ -334,8 +340,8 @@ def _lost_address(member: dict, survivor: dict) -> list[str]:
     """List address sub-fields the member had and the survivor left empty."""
     return [
         f"address.{name}"
-        for name in ADDRESS_FIELDS
-        if (member.get(name) or "").strip() and not (survivor.get(name) or "").strip()
+        for name, value in sorted(member.items())
+        if str(value or "").strip() and not str(survivor.get(name) or "").strip()
     ]
 
 
@@ -346,7 +352,12 @@ def _tag_label(tag: dict | str) -> str:
 
 
 def field_value_figures(truth: list[dict], snapshot: list[dict]) -> dict:
-    """Count member values that are missing from the survivor they merged into."""
+    """Count member values that are missing from the survivor they merged into.
+
+    Returns:
+        `field_values_lost`, the same by kind, and up to ten examples naming the
+        member and survivor uids and the kind (never the value: it is personal).
+    """
     region_of = {
         row["uid"]: row.get("region") or "AU"
         for row in truth
@@ -354,12 +365,20 @@ def field_value_figures(truth: list[dict], snapshot: list[dict]) -> dict:
     }
     by_uid = {contact["uid"]: contact for contact in snapshot}
     lost: Counter[str] = Counter()
+    examples: list[dict] = []
     for uid, survivor in survivors(snapshot).items():
         if survivor is None or survivor == uid:
             continue
         regions = [region_of.get(uid, "AU"), region_of.get(survivor, "AU")]
-        lost.update(lost_values(by_uid[uid], by_uid[survivor], regions))
-    return {"field_values_lost": sum(lost.values()), "field_values_lost_by_kind": lost}
+        kinds = lost_values(by_uid[uid], by_uid[survivor], regions)
+        lost.update(kinds)
+        if kinds and len(examples) < 10:
+            examples.append({"member": uid, "survivor": survivor, "lost": kinds})
+    return {
+        "field_values_lost": sum(lost.values()),
+        "field_values_lost_by_kind": dict(lost),
+        "field_values_lost_examples": examples,
+    }
 
 
 # --- the review queue ----------------------------------------------------------

@@ -60,7 +60,7 @@ def assert_outcome_is_right(emulator):
         1.0,
         opt_outs["opt_outs_expected"],
         0,
-    ), f"recall={recall} lost={dict(lost['field_values_lost_by_kind'])}"
+    ), f"recall={recall} lost={lost['field_values_lost_examples']}"
     assert recall >= 0.9
     assert emulator.control.purged() == []
 

@@ -59,12 +59,21 @@ def contact(uid, name, **fields):
     ],
 )
 def test_review_reason_follows_the_rules(a, b, reason):
-    assert baseline_dedup.review_reason([a, b], business_keys=set()) == reason
+    assert baseline_dedup.review_reason([a, b]) == reason
 
 
-def test_a_location_line_is_a_shared_line():
-    members = [contact("a", "Ann"), contact("b", "Ann")]
-    assert baseline_dedup.review_reason(members, {KEY}) == "shared_line"
+@pytest.mark.parametrize(
+    ("holders", "business", "shared"),
+    [
+        pytest.param(["a", "b"], {KEY}, True, id="a-location-line"),
+        pytest.param(list("abcdef"), set(), True, id="more-than-five-holders"),
+        pytest.param(list("abcde"), set(), False, id="five-holders-are-people"),
+    ],
+)
+def test_shared_lines_are_not_cluster_edges(holders, business, shared):
+    assert baseline_dedup.is_shared_line(KEY, holders, business) is shared
+    clusters = baseline_dedup.clusters_by_key({KEY: holders}, business)
+    assert (clusters == []) is shared
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -27,10 +28,12 @@ from podium_emulator.routes_contacts import CONTACT_ROUTES
 from podium_emulator.routes_control import CONTROL_ROUTES
 from podium_emulator.routes_locations import LOCATION_ROUTES
 from podium_emulator.routes_oauth import OAUTH_ROUTES
+from podium_emulator.store import mask
 
 logger = logging.getLogger("podium_emulator")
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+_PHONE_LIKE = re.compile(r"[+\d\s().\-]{3,}")
 
 
 def build_app(emulator: Emulator) -> Gateway:
@@ -101,20 +104,19 @@ class Gateway:
             return
         if self.emulator.settings.latency_ms > 0:
             await asyncio.sleep(self.emulator.settings.latency_ms / 1000)
-        try:
-            extra.update(self.emulator.rate_limiter.take())
-        except ApiError as error:
-            extra.update(error.headers)
-            raise
+        # A 429 carries its own rate-limit headers; a success adds them here.
+        extra.update(self.emulator.rate_limiter.take())
         self.emulator.faults.check(scope["method"], scope["path"])
 
     def _record(self, entry: dict, started: float) -> None:
         entry["ms"] = round((time.perf_counter() - started) * 1000, 3)
-        self.emulator.requests.append(entry)
-        logger.debug(
+        # The log is what the client under test did; control calls are not.
+        if not entry["path"].startswith("/_emulator"):
+            self.emulator.requests.append(entry)
+        logger.info(
             "%s %s -> %s in %.1f ms [%s]",
             entry["method"],
-            entry["path"],
+            masked_path(entry["path"]),
             entry.get("status"),
             entry["ms"],
             entry["id"],
@@ -169,3 +171,12 @@ def _replay(body: bytes):
 
 def _encode(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def masked_path(path: str) -> str:
+    """The path with any phone or email identifier masked, for the log."""
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        if "@" in part or part.startswith("tel:") or _PHONE_LIKE.fullmatch(part):
+            parts[index] = mask(part)
+    return "/".join(parts)

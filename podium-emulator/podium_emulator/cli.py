@@ -123,6 +123,12 @@ def _load(emulator, folder: Path) -> None:
     contacts, locations = read_corpus(folder)
     emulator.store.load(contacts, locations)
     emulator.corpus_dir = str(folder)
+    logger.info(
+        "loaded %d contacts and %d locations from %s",
+        len(contacts),
+        len(locations),
+        folder,
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -30,8 +30,11 @@ class Fault:
         """The error this fault answers with."""
         code = self.code or code_for_status(self.status)
         headers = {}
-        if self.retry_after is not None:
-            headers["retry-after"] = str(self.retry_after)
+        retry_after = self.retry_after
+        if retry_after is None and self.status == 429:
+            retry_after = 1  # a 429 always says when to come back
+        if retry_after is not None:
+            headers["retry-after"] = str(retry_after)
         return ApiError(self.status, code, "Injected fault.", headers)
 
 

@@ -40,6 +40,7 @@ DUPLICATED_SHARE = 0.15
 RECORD_COUNT_WEIGHTS = {2: 60, 3: 25, 4: 10, 5: 5}
 PLACEHOLDERS = ("", None, "Unknown", "Customer", "no name", "N/A")
 SUFFIXES = ("Sr.", "Jr.", "II", "III")
+POOL_SIZE = 400
 
 
 @dataclass
@@ -98,11 +99,20 @@ class Builder:
         self.fakers = {"AU": Faker("en_AU"), "US": Faker("en_US")}
         for offset, faker in enumerate(self.fakers.values()):
             faker.seed_instance(self.seed * 101 + offset)
+        self._pools: dict[tuple[str, str], list[str]] = {}
         self.organization_uid = self.new_uid()
         self.locations = make_locations(self)
         self.attributes = attribute_catalogue(self)
 
     # -- small draws -------------------------------------------------------
+
+    def fake(self, region: str, provider: str) -> str:
+        """A Faker value of a locale, drawn from a pool (Faker is slow per call)."""
+        key = (region, provider)
+        if key not in self._pools:
+            faker = self.fakers[region]
+            self._pools[key] = [getattr(faker, provider)() for _ in range(POOL_SIZE)]
+        return self.rng.choice(self._pools[key])
 
     def new_uid(self) -> str:
         """A uuid4-shaped uid from the seeded generator."""
@@ -115,14 +125,13 @@ class Builder:
     def new_person(self, region: str | None = None, **overrides) -> Person:
         """A person with a name, an email and a number of their own."""
         region = region or self.rng.choice(("AU", "US"))
-        faker = self.fakers[region]
         self.person_count += 1
         kind = "au_mobile" if region == "AU" else "us"
         person = Person(
             pid=f"p{self.person_count:06d}",
             region=region,
-            first=faker.first_name(),
-            last=faker.last_name(),
+            first=self.fake(region, "first_name"),
+            last=self.fake(region, "last_name"),
             number=phone_shapes.new_number(self.rng, kind, self.used_numbers),
             location=self.rng.choice(
                 [x for x in self.locations if _country(x) == region]
@@ -130,16 +139,17 @@ class Builder:
         )
         for name, value in overrides.items():
             setattr(person, name, value)
-        person.email = self._email(person, faker)
+        person.email = self._email(person)
         return person
 
-    def _email(self, person: Person, faker: Faker) -> str:
+    def _email(self, person: Person) -> str:
         local = "".join(
             ch
             for ch in f"{person.first}.{person.last}".lower()
             if ch.isalnum() or ch == "."
         )
-        return f"{local}{person.pid[1:]}@{faker.free_email_domain()}"
+        domain = self.fake(person.region, "free_email_domain")
+        return f"{local}{person.pid[1:]}@{domain}"
 
     def timestamp(self, earliest: int, spread_days: int) -> int:
         """A second between `earliest` and `spread_days` later."""
@@ -173,14 +183,14 @@ class Builder:
         return contact
 
     def _address(self, person: Person) -> dict:
-        faker = self.fakers[person.region]
+        region = person.region
         return {
-            "addressLine1": faker.street_address(),
+            "addressLine1": self.fake(region, "street_address"),
             "addressLine2": None,
-            "city": faker.city(),
-            "country": person.region,
-            "postalCode": faker.postcode(),
-            "state": faker.state_abbr(),
+            "city": self.fake(region, "city"),
+            "country": region,
+            "postalCode": self.fake(region, "postcode"),
+            "state": self.fake(region, "state_abbr"),
         }
 
     def _tags(self) -> list[dict]:

@@ -43,11 +43,10 @@ def _family(builder: Builder, region: str, size: int, **shared) -> list[Person]:
     """People who share a last name and a location but not a first name."""
     head = builder.new_person(region)
     members, seen = [head], {normalise_name(head.first)}
-    faker = builder.fakers[region]
     for _ in range(50):
         if len(members) == size:
             break
-        first = faker.first_name()
+        first = builder.fake(region, "first_name")
         if normalise_name(first) not in seen:
             seen.add(normalise_name(first))
             members.append(

@@ -170,6 +170,13 @@ SHAPE_WEIGHTS = {
     "exit_code": 1, "tel_uri": 1, "nbsp": 1, "narrow_nbsp": 1, "tabs": 1,
     "full_width": 1, "us_with_one": 2,
 }  # fmt: skip
+# Habits of one country that do not parse in the other.
+NOT_IN_REGION = {"AU": {"us_with_one"}, "US": {"trunk_in_brackets"}}
+
+
+def shapes_for(region: str) -> list[str]:
+    """The shape names people in a region use."""
+    return [name for name in SHAPES if name not in NOT_IN_REGION.get(region, set())]
 
 
 def typed(
@@ -177,10 +184,10 @@ def typed(
 ) -> str:
     """The number as a person might type it; parses back to its natural key.
 
-    A drawn shape that would not parse back (say, a US habit on an AU number)
-    is redrawn; after three misses the E.164 form is used.
+    A drawn shape that would not parse back is redrawn; after three misses
+    the E.164 form is used (never seen for the generated numbers).
     """
-    names = list(SHAPE_WEIGHTS)
+    names = shapes_for(region)
     weights = [SHAPE_WEIGHTS[name] for name in names]
     expected = f"{e164};ext={extension}" if extension else e164
     for shape in rng.choices(names, weights=weights, k=3):
@@ -211,10 +218,11 @@ def damaged(rng: random.Random, e164: str, region: str) -> tuple[str | int, str]
     number instead of a string).
     """
     digits = e164.lstrip("+")
-    kinds = ["trailing_point_zero", "scientific", "json_number"]
+    # A JSON number breaks the contact schema, so it stays the rarest damage.
+    weights = {"trailing_point_zero": 3, "scientific": 3, "json_number": 1}
     if region == "AU":
-        kinds.append("lost_leading_zero")
-    kind = rng.choice(kinds)
+        weights["lost_leading_zero"] = 3
+    kind = rng.choices(list(weights), weights=list(weights.values()))[0]
     if kind == "trailing_point_zero":
         return digits + ".0", kind
     if kind == "scientific":

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from podium_emulator import corpus_io
+from podium_emulator import corpus_io, writes
 from podium_emulator.errors import ApiError, invalid, not_found
 from podium_emulator.faults import Fault
 from podium_emulator.web import emulator_of
@@ -132,6 +132,7 @@ async def edit(request: Request) -> JSONResponse:
 
 def _apply_edit(contact: dict, changes: dict) -> bool:
     contact.update(changes)
+    writes.sync_channels(contact)
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,7 +32,8 @@ async def _form(request: Request) -> dict:
         if not isinstance(body, dict):
             raise OAuthError(400, "invalid_request", "The body must be an object.")
         return body
-    return dict(await request.form())
+    # URL-encoded form, parsed here so the emulator needs no multipart library.
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
 
 OAUTH_ROUTES = [Route("/oauth/token", token, methods=["POST"])]

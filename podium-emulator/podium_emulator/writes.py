@@ -84,6 +84,23 @@ def _add_conversation(contact: dict, conversation_uid: str) -> bool:
     return True
 
 
+def sync_channels(contact: dict) -> None:
+    """Give every phone and email a channel and drop channels of removed ones."""
+    stamp = clock.to_iso(clock.now())
+    wanted = [(str(p), "PHONE") for p in contact.get("phoneNumbers") or []]
+    wanted += [(e, "EMAIL") for e in contact.get("emails") or []]
+    kept = [
+        channel
+        for channel in contact.get("channels") or []
+        if (channel["identifier"], channel["type"]) in wanted
+    ]
+    present = {(channel["identifier"], channel["type"]) for channel in kept}
+    for identifier, kind in wanted:
+        if (identifier, kind) not in present:
+            kept.append(new_channel(identifier, kind, stamp))
+    contact["channels"] = kept
+
+
 def add_tag(contact: dict, tag: dict) -> bool:
     """Add a tag unless the contact already has it."""
     tags = contact.setdefault("tags", [])

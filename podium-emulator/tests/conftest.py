@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from podium_emulator.testing import generate_corpus, run_emulator
 
 
@@ -44,13 +43,18 @@ def anonymous(emulator):
         yield client
 
 
-def live_contacts(api: httpx.Client) -> list[dict]:
-    """Every live contact, walking the list with cursors (bounded)."""
-    contacts, params = [], {"limit": 100}
-    for _ in range(1000):
-        body = api.get("/contacts", params=params).json()
-        contacts += body["data"]
-        if not body["metadata"]["nextCursor"]:
-            return contacts
-        params = {"cursor": body["metadata"]["nextCursor"]}
-    raise AssertionError("the contact list did not end within 1000 pages")
+@pytest.fixture
+def list_all(api):
+    """A function that walks the whole contact list with cursors (bounded)."""
+
+    def walk(**params) -> list[dict]:
+        contacts, params = [], {"limit": 100, **params}
+        for _ in range(1000):
+            body = api.get("/contacts", params=params).json()
+            contacts += body["data"]
+            if not body["metadata"]["nextCursor"]:
+                return contacts
+            params = {"cursor": body["metadata"]["nextCursor"]}
+        raise AssertionError("the contact list did not end within 1000 pages")
+
+    return walk

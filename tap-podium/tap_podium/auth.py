@@ -88,7 +88,7 @@ class PodiumAuthenticator(APIAuthenticatorBase):
         response = None
         for attempt in range(1, TOKEN_REQUEST_TRIES + 1):
             response = self._post_refresh()
-            if response is not None and response.status_code < 500:  # noqa: PLR2004
+            if response is not None and response.status_code < 500:
                 break
             logger.warning(
                 "OAuth token URL failed (try %d of %d); retrying",
@@ -108,18 +108,21 @@ class PodiumAuthenticator(APIAuthenticatorBase):
         headers = {"User-Agent": self._user_agent}
         try:
             return self._session.post(
-                self.oauth_url, json=body, headers=headers, timeout=TOKEN_TIMEOUT_SECONDS
+                self.oauth_url,
+                json=body,
+                headers=headers,
+                timeout=TOKEN_TIMEOUT_SECONDS,
             )
         except requests.RequestException as error:
             logger.warning("OAuth token URL unreachable: %s", type(error).__name__)
             return None
 
     def _read_token(self, response: requests.Response | None) -> dict[str, Any]:
-        if response is None or response.status_code >= 500:  # noqa: PLR2004
+        if response is None or response.status_code >= 500:
             msg = f"The OAuth token URL {self.oauth_url} did not answer; try later"
             raise TokenRefreshError(msg)
         answer = _json_or_empty(response)
-        if response.status_code != 200 or not answer.get("access_token"):  # noqa: PLR2004
+        if response.status_code != 200 or not answer.get("access_token"):
             msg = (
                 f"The OAuth token URL {self.oauth_url} refused the refresh token "
                 f"(status {response.status_code}, code {answer.get('code')!r}); "

@@ -232,7 +232,7 @@ class PodiumStream(RESTStream[str | None]):
         if isinstance(error, RateLimited) and error.wait_seconds is not None:
             return min(error.wait_seconds, self.backoff_max_seconds)
         ceiling = self.backoff_base_seconds * 2 ** (attempt - 1)
-        return min(ceiling, self.backoff_max_seconds) * random.uniform(0.5, 1.0)  # noqa: S311
+        return min(ceiling, self.backoff_max_seconds) * random.uniform(0.5, 1.0)
 
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
@@ -261,8 +261,10 @@ class PodiumStream(RESTStream[str | None]):
 
     def _log_request(self, response: requests.Response, seconds: float) -> None:
         # The path only: the query holds the cursor, which is no one's business.
-        level = logging.INFO if response.status_code < HTTP_BAD_REQUEST else (
-            logging.WARNING
+        level = (
+            logging.INFO
+            if response.status_code < HTTP_BAD_REQUEST
+            else (logging.WARNING)
         )
         self.logger.log(
             level,

@@ -15,6 +15,7 @@ gains ``region``, ``phones`` and ``natural_keys`` (its business lines).
 
 from __future__ import annotations
 
+import functools
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -79,7 +80,9 @@ class LocationIndex:
         }
         regions.update(configured)
         partial = cls(default_region=default_region, regions=regions)
-        keys = {key for location in locations for key in partial.location_keys(location)}
+        keys = {
+            key for location in locations for key in partial.location_keys(location)
+        }
         return cls(default_region, regions, frozenset(keys))
 
     def region_of_location(self, uid: str | None) -> str | None:
@@ -97,9 +100,7 @@ class LocationIndex:
         """Normalise a location's phoneNumber and podiumPhoneNumber."""
         region = self.region_of_location(location.get("uid"))
         raws = [location.get(name) for name in _LOCATION_PHONE_FIELDS]
-        return [
-            phone for raw in raws if raw for phone in normalise_phone(raw, region)
-        ]
+        return [phone for raw in raws if raw for phone in normalise_phone(raw, region)]
 
     def location_keys(self, location: Mapping[str, Any]) -> list[str]:
         """Return the distinct natural keys of a location's own lines."""
@@ -166,9 +167,7 @@ def natural_keys(phones: Iterable[Phone]) -> list[str]:
     A business line keeps its key on its phone entry, for the SQL step's
     ``shared_line`` review, but is never a key of the contact.
     """
-    return sorted(
-        {phone["natural_key"] for phone in phones if _is_contact_key(phone)}
-    )
+    return sorted({phone["natural_key"] for phone in phones if _is_contact_key(phone)})
 
 
 def _is_contact_key(phone: Phone) -> bool:
@@ -250,9 +249,13 @@ def is_placeholder_name(
     """
     if not isinstance(name, str):
         return True
-    folded = _fold_name(name)
-    placeholders = {_fold_name(text) for text in placeholder_names}
-    return folded in placeholders or _is_phone_digits(name)
+    placeholders = _folded_placeholders(tuple(placeholder_names))
+    return _fold_name(name) in placeholders or _is_phone_digits(name)
+
+
+@functools.lru_cache(maxsize=8)
+def _folded_placeholders(placeholder_names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_fold_name(text) for text in placeholder_names)
 
 
 def _fold_name(name: str) -> str:

@@ -31,7 +31,7 @@ import decimal
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import phonenumbers
 from phonenumbers import (
@@ -41,8 +41,8 @@ from phonenumbers import (
     PhoneNumberFormat,
     PhoneNumberMatcher,
     PhoneNumberType,
+    shortnumberinfo,
 )
-from phonenumbers import shortnumberinfo
 
 PARSER_VERSION: str = phonenumbers.__version__
 
@@ -143,8 +143,10 @@ def lost_trunk_zero(text: str, region: str | None) -> bool:
     if metadata is None or metadata.national_prefix != "0":
         return False
     number = _parse(text, region)
-    return number is not None and phonenumbers.is_valid_number(number) and (
-        phonenumbers.national_significant_number(number) == text
+    return (
+        number is not None
+        and phonenumbers.is_valid_number(number)
+        and (phonenumbers.national_significant_number(number) == text)
     )
 
 
@@ -170,9 +172,7 @@ def _clean_char(char: str) -> str:
 
 
 def _is_json_number(raw: Any) -> bool:
-    return isinstance(raw, int | float | decimal.Decimal) and not isinstance(
-        raw, bool
-    )
+    return isinstance(raw, int | float | decimal.Decimal) and not isinstance(raw, bool)
 
 
 def _split_numbers(text: str, region: str | None) -> list[str]:
@@ -223,7 +223,7 @@ def _candidate_with_letters(raw: str, text: str, region: str | None) -> Phone:
     number = _parse(digits_only, region)
     if number is None:
         return _rejected(raw, region, "has_letters")
-    return _entry(raw, number, region, reason="has_letters", key=None)
+    return _entry(raw, _facts_of(number), region, reason="has_letters", key=None)
 
 
 def _parsed_entry(
@@ -232,13 +232,14 @@ def _parsed_entry(
     number = _parse(text, region)
     if number is None:
         return _rejected(raw, region, _reason_unparsed(text, region))
-    reason = _reason_not_a_key(number)
+    facts = _facts_of(number)
+    reason = _reason_not_a_key(facts)
     if reason is not None:
-        return _entry(raw, number, region, reason=reason, key=None)
-    key = natural_key(_e164(number), number.extension)
+        return _entry(raw, facts, region, reason=reason, key=None)
+    key = natural_key(facts.e164, facts.extension)
     # A desk extension on a location's own switchboard is that location's line.
-    reason = "business_line" if _e164(number) in business or key in business else None
-    return _entry(raw, number, region, reason=reason, key=key)
+    line = facts.e164 in business or key in business
+    return _entry(raw, facts, region, reason="business_line" if line else None, key=key)
 
 
 def _reason_unparsed(text: str, region: str | None) -> str:
@@ -249,14 +250,13 @@ def _reason_unparsed(text: str, region: str | None) -> str:
     return "parse_failed"
 
 
-def _reason_not_a_key(number: PhoneNumber) -> str | None:
-    if not phonenumbers.is_valid_number(number):
-        return "short_code" if shortnumberinfo.is_valid_short_number(number) else (
-            "not_valid"
-        )
-    if phonenumbers.number_type(number) in SERVICE_NUMBER_TYPES:
+def _reason_not_a_key(facts: _Facts) -> str | None:
+    if not facts.valid:
+        short = shortnumberinfo.is_valid_short_number(facts.number)
+        return "short_code" if short else "not_valid"
+    if facts.number_type in SERVICE_NUMBER_TYPES:
         return "short_code"
-    if len(number.extension or "") >= SUSPICIOUS_EXTENSION_DIGITS:
+    if len(facts.extension or "") >= SUSPICIOUS_EXTENSION_DIGITS:
         return "suspicious_extension"
     return None
 
@@ -279,29 +279,49 @@ def _is_short_code(text: str, region: str | None) -> bool:
     return shortnumberinfo.is_valid_short_number_for_region(number, region)
 
 
-def _e164(number: PhoneNumber) -> str:
-    # format_number keeps an Italian leading zero that national_number
-    # alone loses (case R08).
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+class _Facts(NamedTuple):
+    """What the library says about one parsed number, each asked once."""
+
+    number: PhoneNumber
+    e164: str
+    extension: str | None
+    region: str | None
+    valid: bool
+    number_type: int
+
+
+def _facts_of(number: PhoneNumber) -> _Facts:
+    region = phonenumbers.region_code_for_number(number)
+    return _Facts(
+        number=number,
+        # format_number keeps an Italian leading zero that national_number
+        # alone loses (case R08).
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        extension=number.extension or None,
+        region=region,
+        valid=phonenumbers.is_valid_number_for_region(number, region),
+        number_type=phonenumbers.number_type(number),
+    )
 
 
 def _entry(
     raw: str,
-    number: PhoneNumber,
+    facts: _Facts,
     region: str | None,
     *,
     reason: str | None,
     key: str | None,
 ) -> Phone:
+    national = phonenumbers.format_number(facts.number, PhoneNumberFormat.NATIONAL)
     return Phone(
         raw=raw,
-        e164=_e164(number),
-        extension=number.extension or None,
+        e164=facts.e164,
+        extension=facts.extension,
         natural_key=key,
-        national=phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
-        region=phonenumbers.region_code_for_number(number) or region,
-        number_type=PhoneNumberType.to_string(phonenumbers.number_type(number)),
-        valid=phonenumbers.is_valid_number(number),
+        national=national,
+        region=facts.region or region,
+        number_type=PhoneNumberType.to_string(facts.number_type),
+        valid=facts.valid,
         reason=reason,
         parser_version=PARSER_VERSION,
     )

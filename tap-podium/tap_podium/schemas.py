@@ -90,12 +90,15 @@ CONTACT = _object(
         "channels": _array(CHANNEL),
         "locations": _array(REFERENCE),
         "address": ADDRESS,
-        "tags": _array(_object({"uid": STRING, "label": STRING, "description": STRING})),
+        "tags": _array(
+            _object({"uid": STRING, "label": STRING, "description": STRING})
+        ),
         "attributes": _array(_object({"uid": STRING, "label": STRING})),
         "conversations": _array(REFERENCE),
         "organization": REFERENCE,
         "createdAt": TIMESTAMP,
-        "updatedAt": {"type": "string", "format": "date-time"},
+        # Nullable only so that a contact with a broken time still arrives.
+        "updatedAt": TIMESTAMP,
         "phones": _array(PHONE),
         "natural_keys": _array({"type": "string"}),
         "consent": CONSENT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tap_podium import schemas
@@ -80,8 +80,8 @@ class ContactsStream(PodiumStream):
         moment = value if isinstance(value, datetime) else _parse_time(str(value))
         if moment.tzinfo is None:
             # A start_date without a time zone is UTC, as Podium's times are.
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """Yield each contact once, restarting from the bookmark on a bad cursor.
@@ -112,7 +112,19 @@ class ContactsStream(PodiumStream):
     def post_process(self, row: dict, context: Context | None = None) -> dict:
         """Add phones, natural keys, consent view, field count, location uids."""
         index: LocationIndex = self._tap.location_index()  # type: ignore[attr-defined]
-        return enrich_contact(row, index)
+        return enrich_contact(self._readable_updated_at(row), index)
+
+    def _readable_updated_at(self, row: dict) -> dict:
+        """Null an unreadable ``updatedAt``, which would poison the bookmark."""
+        value = row.get("updatedAt")
+        if isinstance(value, str) and _readable_time(value):
+            return row
+        self.logger.warning(
+            "Contact %s has no readable updatedAt; it is delivered without one "
+            "and does not move the bookmark",
+            row.get("uid"),
+        )
+        return {**row, "updatedAt": None}
 
 
 def _first_sight(records: Iterable[dict], seen: set[int]) -> Iterable[dict]:
@@ -121,6 +133,14 @@ def _first_sight(records: Iterable[dict], seen: set[int]) -> Iterable[dict]:
         if fingerprint not in seen:
             seen.add(fingerprint)
             yield record
+
+
+def _readable_time(text: str) -> bool:
+    try:
+        _parse_time(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_time(text: str) -> datetime:

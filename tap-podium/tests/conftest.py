@@ -17,7 +17,13 @@ CORPUS_CONTACTS = 300
 CORPUS_SEED = 7
 # Only the emulator's control fields; everything else is the API's contact.
 CONTROL_FIELDS = {"deletedAt", "mergedInto", "restoredAt"}
-ENRICHMENT_FIELDS = {"phones", "natural_keys", "consent", "field_count", "location_uids"}
+ENRICHMENT_FIELDS = {
+    "phones",
+    "natural_keys",
+    "consent",
+    "field_count",
+    "location_uids",
+}
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +37,9 @@ def corpus():
 def session_emulator(corpus):
     """The emulator, serving the corpus with a rate limit no test reaches."""
     testing = pytest.importorskip("podium_emulator.testing")
-    with testing.run_emulator(corpus=corpus, rate_limit=100_000, rate_window=1.0) as emu:
+    with testing.run_emulator(
+        corpus=corpus, rate_limit=100_000, rate_window=1.0
+    ) as emu:
         yield emu
 
 

@@ -56,9 +56,7 @@ def test_the_seeds_five_spellings_give_one_key_across_five_contacts(index):
         "0412345678",
     ]
     records = [enrich_contact(contact(phoneNumbers=[raw]), index) for raw in spellings]
-    assert {tuple(record["natural_keys"]) for record in records} == {
-        ("+61412345678",)
-    }
+    assert {tuple(record["natural_keys"]) for record in records} == {("+61412345678",)}
 
 
 @pytest.mark.parametrize(
@@ -207,7 +205,9 @@ CONSENT_CASES = [
     pytest.param(
         [
             channel("PHONE", "a", marketing=["L2"], updated="2026-04-01T00:00:00Z"),
-            channel("PHONE", "b", marketing=["L1", "L2"], updated="2026-05-01T00:00:00Z"),
+            channel(
+                "PHONE", "b", marketing=["L1", "L2"], updated="2026-05-01T00:00:00Z"
+            ),
             channel("PHONE", "c", marketing=[], updated="2026-06-01T00:00:00Z"),
         ],
         {

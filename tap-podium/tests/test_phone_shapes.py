@@ -12,7 +12,7 @@ from tap_podium.phones import SERVICE_NUMBER_TYPES, normalise_phone
 REGIONS = ["AU", "NZ", "US", "GB", "IT", "DE", "IE", "AR", "CA"]
 PERSONAL_TYPES = [PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]
 SEPARATORS = [" ", "-", "\t", "\u00a0", "\u202f", "  "]
-FULL_WIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
+FULL_WIDTH = {ord(c): 0xFEE0 + ord(c) for c in "0123456789+"}
 
 
 @st.composite

@@ -11,14 +11,18 @@ import pytest
 
 from tap_podium.phones import PARSER_VERSION, normalise_phone
 
-CASES_FILE = Path(__file__).resolve().parents[3] / "shared" / "cases" / (
-    "public-reports.jsonl"
+FULL_WIDTH = {ord(c): 0xFEE0 + ord(c) for c in "0123456789+"}
+ARABIC_INDIC = {ord(c): 0x0660 + int(c) for c in "0123456789"}
+CASES_FILE = (
+    Path(__file__).resolve().parents[3] / "shared" / "cases" / ("public-reports.jsonl")
 )
 
 
 def keys_of(raw, region, business_keys=()):
     """Return the natural keys a raw value gives, None for a non-key entry."""
-    return [phone["natural_key"] for phone in normalise_phone(raw, region, business_keys)]
+    return [
+        phone["natural_key"] for phone in normalise_phone(raw, region, business_keys)
+    ]
 
 
 def reasons_of(raw, region, business_keys=()):
@@ -167,10 +171,18 @@ def test_a_true_boolean_is_not_read_as_a_json_number():
 @pytest.mark.parametrize(
     ("raw", "keys"),
     [
-        pytest.param("0491570156; 0491570157", ["+61491570156", "+61491570157"], id="semi"),
-        pytest.param("0491570156 / 0491570157", ["+61491570156", "+61491570157"], id="slash"),
-        pytest.param("0491570156,0491570157", ["+61491570156", "+61491570157"], id="comma"),
-        pytest.param("0491570156 or 0491570157", ["+61491570156", "+61491570157"], id="or"),
+        pytest.param(
+            "0491570156; 0491570157", ["+61491570156", "+61491570157"], id="semi"
+        ),
+        pytest.param(
+            "0491570156 / 0491570157", ["+61491570156", "+61491570157"], id="slash"
+        ),
+        pytest.param(
+            "0491570156,0491570157", ["+61491570156", "+61491570157"], id="comma"
+        ),
+        pytest.param(
+            "0491570156 or 0491570157", ["+61491570156", "+61491570157"], id="or"
+        ),
         pytest.param(
             "0491 570 156 | (02) 5550 1234",
             ["+61491570156", "+61255501234"],
@@ -197,8 +209,12 @@ def test_a_slash_inside_one_national_number_does_not_split_it():
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        pytest.param("+61 2 5550 1234 x 12345678", "suspicious_extension", id="8-digit"),
-        pytest.param("+1 212 555 0123 ext. 0491570157", "suspicious_extension", id="10"),
+        pytest.param(
+            "+61 2 5550 1234 x 12345678", "suspicious_extension", id="8-digit"
+        ),
+        pytest.param(
+            "+1 212 555 0123 ext. 0491570157", "suspicious_extension", id="10"
+        ),
     ],
 )
 def test_a_long_extension_is_suspicious_not_a_key(raw, reason):
@@ -257,9 +273,9 @@ def test_other_letters_send_the_phone_to_review(raw):
         pytest.param("0491\u2009570\u2009156", id="thin-space"),
         pytest.param("\u202a0491 570 156\u202c", id="direction-marks"),
         pytest.param("\ufeff0491570156", id="byte-order-mark"),
-        pytest.param("０４９１ ５７０ １５６", id="full-width-digits"),
-        pytest.param("٠٤٩١٥٧٠١٥٦", id="arabic-indic-digits"),
-        pytest.param("＋６１ ４９１ ５７０ １５６", id="full-width-plus"),
+        pytest.param("0491 570 156".translate(FULL_WIDTH), id="full-width-digits"),
+        pytest.param("0491570156".translate(ARABIC_INDIC), id="arabic-indic-digits"),
+        pytest.param("+61 491 570 156".translate(FULL_WIDTH), id="full-width-plus"),
         pytest.param(" 0491 570 156 \n", id="padding-and-newline"),
         pytest.param("0491-570-156", id="dashes"),
         pytest.param("0491.570.156", id="dots"),
@@ -324,7 +340,7 @@ def test_every_entry_carries_the_parser_version_and_the_contract_fields():
         "reason": None,
         "parser_version": phonenumbers.__version__,
     }
-    assert PARSER_VERSION == phonenumbers.__version__
+    assert phonenumbers.__version__ == PARSER_VERSION
 
 
 def test_the_region_of_an_international_number_is_its_own_country():

@@ -111,12 +111,16 @@ class ClusterApplier:
             "merged": self._write_fill_and_consent,
             "consent_written": self._verify,
         }
-        progress = row["progress"]
+        progress, row = row["progress"], {**row, "seen": {}}
         for _step in range(2 * len(steps)):
             if progress == "verified":
                 return "verified"
             progress = steps[progress](row)
-            row = t.cast(dict, self.state.get(row["cluster_id"]))
+            # Keep what this run already read (the survivor), to spare a read.
+            row = {
+                **t.cast(dict, self.state.get(row["cluster_id"])),
+                "seen": row["seen"],
+            }
         msg = f"cluster {row['cluster_id']} did not settle; rerun to resume it"
         raise Stop("failed", msg)
 
@@ -222,23 +226,32 @@ class ClusterApplier:
         raise Stop("conflict", "a duplicate is gone or merged elsewhere; re-plan")
 
     def _merge_proof(self, row: dict) -> str:
-        """Read back: merged, not_merged, primary_gone or partial."""
+        """Read back: merged, not_merged, primary_gone or partial.
+
+        A duplicate whose conversations are all on the primary is proven merged
+        without reading it; any other duplicate is read, and a 404 with no
+        conversation to move counts as merged.
+        """
         plan, pre = row["plan"], row["pre_images"] or {}
         primary = self.client.get_contact(plan["primary_uid"])
         if primary is None:
             return "primary_gone"
         held = {c.get("uid") for c in primary.get("conversations") or []}
-        live = [uid for uid in plan["duplicate_uids"] if self.client.get_contact(uid)]
-        moved = all(
-            {c.get("uid") for c in (pre.get(uid) or {}).get("conversations") or []}
-            <= held
-            for uid in plan["duplicate_uids"]
-        )
-        if not live and moved:
+        live = moved = 0
+        for uid in plan["duplicate_uids"]:
+            theirs = {
+                c.get("uid") for c in (pre.get(uid) or {}).get("conversations") or []
+            }
+            if theirs and theirs <= held:
+                moved += 1
+            elif self.client.get_contact(uid) is not None:
+                live += 1
+            elif not theirs:
+                moved += 1
+        if moved == len(plan["duplicate_uids"]):
+            row["seen"]["survivor"] = primary
             return "merged"
-        if len(live) == len(plan["duplicate_uids"]):
-            return "not_merged"
-        return "partial"
+        return "not_merged" if live == len(plan["duplicate_uids"]) else "partial"
 
     def _record_merge(self, row: dict) -> str:
         plan, cluster_id = row["plan"], row["cluster_id"]
@@ -255,17 +268,26 @@ class ClusterApplier:
         return "merged"
 
     def _write_fill_and_consent(self, row: dict) -> str:
-        """Step 3: fill what the survivor lacks, then opt it out where needed."""
+        """Step 3: fill what the survivor lacks, then opt it out where needed.
+
+        When the survivor already holds everything, the read that showed it is
+        the verification, and the cluster is done.
+        """
         plan, cluster_id = row["plan"], row["cluster_id"]
-        survivor = self._read_survivor(row)
-        if self._send_once(
+        survivor = row["seen"].pop("survivor", None) or self._read_survivor(row)
+        target = consent.effective_target(plan, row["pre_images"] or {})
+        filled = self._send_once(
             cluster_id, "fill", fill.fill_calls(survivor, plan.get("fill"))
-        ):
+        )
+        if filled and _fill_adds_channels_to_opt_out(plan.get("fill") or {}, target):
             # The new channels must be readable before they can be opted out.
             survivor = self._await(row, lambda s: not fill.missing(s, plan.get("fill")))
-        target = consent.effective_target(plan, row["pre_images"] or {})
-        self._send_once(cluster_id, "consent", consent.opt_out_calls(survivor, target))
+        opted = self._send_once(
+            cluster_id, "consent", consent.opt_out_calls(survivor, target)
+        )
         self.state.advance(cluster_id, "consent_written")
+        if not filled and not opted:
+            return self._done(row, survivor, target)
         return "consent_written"
 
     def _verify(self, row: dict) -> str:
@@ -289,6 +311,10 @@ class ClusterApplier:
             self.audit.record(cluster_id, "verify", outcome="failed", unmet=problems)
             msg = f"the survivor lacks {len(problems)} consent or fill values"
             raise Stop("failed", msg + "; the next run writes them again")
+        return self._done(row, survivor, target)
+
+    def _done(self, row: dict, survivor: dict, target: dict) -> str:
+        cluster_id, plan = row["cluster_id"], row["plan"]
         self.state.advance(cluster_id, "verified")
         self.audit.record(
             cluster_id,
@@ -464,3 +490,11 @@ def _with_new_channels(primary: dict, planned_fill: dict) -> dict:
             {"type": kind, "identifier": v} for v in values or [] if v not in known
         ]
     return {**primary, "channels": channels}
+
+
+def _fill_adds_channels_to_opt_out(planned_fill: dict, target: dict) -> bool:
+    """Whether the fill adds a phone or email channel that must be opted out."""
+    return bool(
+        (planned_fill.get("phones") and target["sms_opt_out"])
+        or (planned_fill.get("emails") and target["email_opt_out"])
+    )

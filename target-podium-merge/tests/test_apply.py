@@ -239,16 +239,23 @@ def test_a_dry_run_reads_but_sends_no_write_and_lists_the_calls(podium, tmp_path
     assert applier.state.get(plan["cluster_id"]) is None
 
 
-def test_a_two_member_merge_costs_a_known_number_of_calls(
-    podium, applier, two_contacts
+@pytest.mark.parametrize(
+    ("opted_out", "calls"),
+    [
+        # reads 2 + merge 1 + confirm 1 (the primary holds d1's conversation)
+        pytest.param(None, 4, id="nothing-to-write"),
+        # ... + opt-out 1 + verify 1
+        pytest.param("2026-10-01T00:00:00Z", 6, id="one-opt-out"),
+    ],
+)
+def test_a_two_member_merge_costs_the_floor_of_calls(
+    podium, applier, two_contacts, opted_out, calls
 ):
-    plan = plan_for(*two_contacts[:1], two_contacts[1:])
+    podium.contacts["d1"]["channels"][0]["transactionalOptedOutAt"] = opted_out
+    plan = plan_for(two_contacts[0], [podium.contacts["d1"]])
 
-    applier.apply(plan)
-
-    # floor 7: reads 2 + merge 1 + confirm 2 + opt-out 1 + verify 1; plus one
-    # read of the survivor before step 3, which a resume needs.
-    assert len([r for r in podium.requests if "/oauth/" not in r[1]]) == 8
+    assert applier.apply(plan) == "verified"
+    assert len([r for r in podium.requests if "/oauth/" not in r[1]]) == calls
 
 
 def test_the_audit_log_is_owner_only(applier, plan):

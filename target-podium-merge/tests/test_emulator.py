@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import os
 import random
 import signal
@@ -31,6 +33,7 @@ from emulated import (  # noqa: E402
     start_target,
     target_config,
 )
+from target_podium_merge.target import TargetPodiumMerge  # noqa: E402
 
 MERGE_PATH = "/v4/contacts/*/merge"
 
@@ -220,26 +223,33 @@ def test_two_targets_with_overlapping_plans_never_merge_twice(fresh, corpus, tmp
 
 
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(fresh, corpus, tmp_path):
+    from target_podium_merge.state import MergeState
+
     chooser = random.Random(5)
-    trials = 20
-    for trial in range(trials):
+    interrupted = 0
+    for trial in range(20):
         fresh.control.reset()
         fresh.control.settings(merge_delay=0.05, rate_limit=100_000, rate_window=1.0)
-        plans = merge_plans(fresh, corpus, limit=8)
+        plans = merge_plans(fresh, corpus, limit=5)
         before = {c["uid"]: c for c in fresh.control.snapshot()}
         folder = tmp_path / f"trial-{trial}"
         config = target_config(fresh, folder)
         messages = singer_input(plans)
 
         process = start_target(config, messages, folder)
-        time.sleep(chooser.uniform(0.6, 2.5))
+        time.sleep(chooser.uniform(0.7, 1.8))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+        if (folder / "state.db").exists():
+            counts = MergeState(folder / "state.db").counts()
+            interrupted += counts.get("verified", 0) < len(plans)
         code, _ = run_target(config, messages, folder)
 
         assert code == 0, f"trial {trial}"
         assert_survivors_hold(fresh, plans, before)
         assert_no_double_merge_and_no_delete(fresh)
+    print(f"kill test: {interrupted} of 20 kills landed mid-run")
+    assert interrupted >= 10
 
 
 def test_sigterm_mid_run_emits_no_state_for_unfinished_clusters(
@@ -269,10 +279,15 @@ def test_requests_stay_within_the_rate_budget(fresh, corpus, tmp_path, record_pr
     plans = merge_plans(fresh, corpus, limit=10)
     config = target_config(fresh, tmp_path, requests_per_minute=1800)
 
+    fresh.control.clear_requests()
+    target = TargetPodiumMerge(config=config)
+    target.engine.client.get_contact("warm-up-token")  # the token is not budgeted
+
     started = time.monotonic()
-    run_target(config, singer_input(plans), tmp_path)
-    log = fresh.control.requests()
+    with contextlib.redirect_stdout(io.StringIO()):
+        target.listen(io.StringIO(singer_input(plans)))
     elapsed = time.monotonic() - started
+    log = [r for r in fresh.control.requests() if r["path"].startswith("/v4/")]
 
     too_many = sum(1 for r in log if r["status"] == 429)
     rate = len(log) / elapsed

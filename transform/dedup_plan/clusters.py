@@ -12,6 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass
@@ -22,12 +23,12 @@ class Cluster:
     keys: dict[str, int] = field(default_factory=dict)
     kind: str = "component"
 
-    @property
+    @cached_property
     def cluster_id(self) -> str:
         """Return the stable hash of the sorted member uids."""
         return cluster_id(self.uids)
 
-    @property
+    @cached_property
     def natural_key(self) -> str:
         """Return the key most members hold (lowest key on a tie)."""
         return min(self.keys, key=lambda key: (-self.keys[key], key))

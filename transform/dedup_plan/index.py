@@ -41,6 +41,14 @@ _UPSERT_CONTACT = "insert or replace into contacts ({}) values ({})".format(
 
 
 @dataclass(frozen=True)
+class ContactRows:
+    """A batch of contacts turned into rows of `contacts` and `contact_keys`."""
+
+    contacts: list[tuple]
+    keys: list[tuple]
+
+
+@dataclass(frozen=True)
 class IndexMarker:
     """What the index writes into `bookmarks.dedup_plan` of a STATE."""
 
@@ -66,7 +74,10 @@ class ContactIndex:
         self.path = Path(path)
         self.existed = self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        # The mapper writes batches from one background thread at a time.
+        self.db = sqlite_utils.Database(
+            sqlite3.connect(self.path, check_same_thread=False)
+        )
         self.conn: sqlite3.Connection = self.db.conn
         self.placeholders = placeholders
         self._configure()
@@ -153,21 +164,38 @@ class ContactIndex:
         Returns:
             The number of contacts written.
         """
-        rows = [self._contact_row(record) for record in records]
-        uids = [(row[0],) for row in rows]
-        keys = [key for record in records for key in _key_rows(record)]
+        return self.write_contact_rows(self.contact_rows(records))
+
+    def contact_rows(self, records: Sequence[Mapping]) -> ContactRows:
+        """Turn a batch of `contacts` records into index rows (CPU only)."""
+        return ContactRows(
+            contacts=[self._contact_row(record) for record in records],
+            keys=[key for record in records for key in _key_rows(record)],
+        )
+
+    def write_contact_rows(self, rows: ContactRows) -> int:
+        """Write rows from `contact_rows` in one transaction.
+
+        Returns:
+            The number of contacts written.
+        """
+        uids = [(row[0],) for row in rows.contacts]
         with self.conn:
-            self.conn.executemany(
-                "insert into touched_keys select natural_key from contact_keys "
-                "where uid = ?",
-                uids,
-            )
+            if self.contacts_at_open:
+                # Keys a contact held before this run may leave a cluster
+                # behind; remember them so the incremental run re-plans it.
+                self.conn.executemany(
+                    "insert into touched_keys select natural_key from contact_keys"
+                    " where uid = ?",
+                    uids,
+                )
+            # A contact sent twice in one run must not keep its older keys.
             self.conn.executemany("delete from contact_keys where uid = ?", uids)
-            self.conn.executemany(_UPSERT_CONTACT, rows)
+            self.conn.executemany(_UPSERT_CONTACT, rows.contacts)
             self.conn.executemany(
-                "insert or ignore into contact_keys values (?, ?, ?)", keys
+                "insert or ignore into contact_keys values (?, ?, ?)", rows.keys
             )
-        return len(rows)
+        return len(uids)
 
     def upsert_locations(self, records: Sequence[Mapping]) -> int:
         """Upsert a batch of tap `locations` records in one transaction.
@@ -295,21 +323,25 @@ def _detail(record: Mapping) -> str:
 
 
 def _key_rows(record: Mapping) -> list[tuple[str, str, str | None]]:
-    types = {
-        phone.get("natural_key"): phone.get("number_type")
-        for phone in record.get("phones") or ()
-    }
-    return [
-        (record["uid"], key, types.get(key))
-        for key in record.get("natural_keys") or ()
-    ]
+    phones = record.get("phones") or ()
+    types = {phone.get("natural_key"): phone.get("number_type") for phone in phones}
+    # The tap leaves business lines out of natural_keys; index them anyway, so
+    # the contacts on one line reach review as shared_line instead of never
+    # meeting (shared_keys.sql keeps a business line from joining a cluster).
+    lines = [p["natural_key"] for p in phones if _is_business_line(p)]
+    keys = dict.fromkeys([*(record.get("natural_keys") or ()), *lines])
+    return [(record["uid"], key, types.get(key)) for key in keys]
+
+
+def _is_business_line(phone: Mapping) -> bool:
+    return phone.get("reason") == "business_line" and bool(phone.get("natural_key"))
 
 
 def _valid_phones(record: Mapping) -> list[Mapping]:
     return [
         phone
         for phone in record.get("phones") or ()
-        if phone.get("valid") and phone.get("e164")
+        if phone.get("valid") and phone.get("e164") and not _is_business_line(phone)
     ]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import orjson
 
 from dedup_plan import PLAN_VERSION
 from dedup_plan.clusters import Cluster, build_clusters
@@ -164,14 +165,16 @@ class Planner:
         )
         members: dict[str, list[dict]] = defaultdict(list)
         for cluster_id, uid, name, updated_at, field_count, locations, consent in cursor:
+            # Fragments embed the indexed JSON as is: no parse, no re-encode.
             members[cluster_id].append(
                 {
                     "uid": uid,
                     "name": name,
                     "updated_at": updated_at,
                     "field_count": field_count,
-                    "location_uids": json.loads(locations),
-                    "consent": json.loads(consent),
+                    "location_uids": orjson.Fragment(locations),
+                    "consent": orjson.Fragment(consent),
+                    "location_list": locations,
                 }
             )
         return members
@@ -246,28 +249,29 @@ class PlanContext:
             "sms_opt_out": bool(self.row["sms_opt_out"]),
             "email_opt_out": bool(self.row["email_opt_out"]),
             "marketing_opted_in_location_uids": sorted(
-                json.loads(self.row["marketing_opted_in_location_uids"])
+                orjson.loads(self.row["marketing_opted_in_location_uids"])
             ),
         }
 
     def _fill(self) -> dict:
-        address = json.loads(self.row["fill_address"] or "{}")
+        address = orjson.loads(self.row["fill_address"] or "{}")
         return {
             "name": self.row["fill_name"],
-            "emails": sorted(json.loads(self.row["fill_emails"])),
+            "emails": sorted(orjson.loads(self.row["fill_emails"])),
             "address": dict(sorted(address.items())),
-            "tags": sorted(json.loads(self.row["fill_tags"]), key=lambda t: t["uid"]),
-            "phones": sorted(json.loads(self.row["fill_phones"])),
-            "locations": sorted(json.loads(self.row["fill_locations"])),
+            "tags": sorted(orjson.loads(self.row["fill_tags"]), key=lambda t: t["uid"]),
+            "phones": sorted(orjson.loads(self.row["fill_phones"])),
+            "locations": sorted(orjson.loads(self.row["fill_locations"])),
         }
 
     def _review_member(self, member: dict) -> dict:
+        location_uids = orjson.loads(member["location_list"])
         return {
             "uid": member["uid"],
             "name": member["name"],
-            "location_uids": member["location_uids"],
+            "location_uids": location_uids,
             "location_names": [
-                self.location_names.get(uid) or uid for uid in member["location_uids"]
+                self.location_names.get(uid) or uid for uid in location_uids
             ],
             "consent": member["consent"],
         }

@@ -1,11 +1,21 @@
 -- grain: one row per natural key held by two or more live contacts
 -- materialized: table
-with key_holders as (
-    select
-        natural_key,
-        count(*) as holder_count
-    from key_members
+-- Counting every key first needs only the key index; liveness is then
+-- checked for the few keys that more than one contact holds.
+with candidate_keys as (
+    select natural_key
+    from contact_keys
     group by natural_key
+    having count(*) >= 2
+),
+
+key_holders as (
+    select
+        key_members.natural_key,
+        count(*) as holder_count
+    from candidate_keys
+    inner join key_members on key_members.natural_key = candidate_keys.natural_key
+    group by key_members.natural_key
     having count(*) >= 2
 ),
 

@@ -282,3 +282,14 @@ def test_confidence_is_the_lowest_pair_score(mapper):
     ]
     (plan,) = mapper.run(singer_lines(contacts)).plans
     assert plan["confidence"] == pytest.approx(0.80)
+
+
+def test_a_business_line_the_tap_left_out_of_natural_keys_still_goes_to_review(mapper):
+    line = contact("a", keys=[])
+    line["phones"] = [{"raw": "02 5550 1234", "e164": LANDLINE, "natural_key": LANDLINE,
+                       "number_type": "FIXED_LINE", "valid": True,
+                       "reason": "business_line"}]
+    other = {**line, "uid": "b"}
+    out = mapper.run(singer_lines([line, other], [location("loc-1", "Bondi", [LANDLINE])]))
+    assert out.plans == []
+    assert out.review_for("a")["reason"] == "shared_line"
