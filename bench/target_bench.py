@@ -236,6 +236,7 @@ def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict
     config = target_config(emulator, folder, requests_per_minute=UNLIMITED // 1000)
     run_target(f"target-calls-{size}", source, config)
     requests = api_requests(emulator)
+    (folder / "requests.json").write_text(json.dumps(requests, indent=1))
     merged = merged_clusters(emulator.control.snapshot(), plans)
     floors = [floor_calls(p, before) for p in plans]
     floor = statistics.mean(reads + writes for reads, writes in floors)

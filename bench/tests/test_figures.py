@@ -120,3 +120,66 @@ def test_the_floor_adds_reads_merge_and_a_verify_only_after_writes():
         "consent_target": {},
     }
     assert target_bench.floor_calls(plan, {"p": {"channels": []}}) == (3 + 1, 1)
+
+
+def size(contacts, wall, cpu, rss):
+    """Return one size record as measure_size builds it."""
+    spread = {"median": wall, "min": wall, "max": wall, "runs": [wall]}
+    return {
+        "contacts": contacts,
+        "mapper_wall_s": spread,
+        "mapper_cpu_s": {**spread, "median": cpu},
+        "mapper_peak_rss_mib": rss,
+        "baseline_wall_s": spread,
+        "baseline_cpu_s": spread,
+        "baseline_peak_rss_mib": rss,
+        "wall_ratio_to_baseline": 1.0,
+        "cpu_ratio_to_baseline": 1.0,
+        "plans": {
+            "merge_plans": 1,
+            "review_items": 0,
+            "clusters_only_in_mapper": 0,
+            "clusters_only_in_baseline": 0,
+            "clusters_with_another_outcome": 0,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("wall", "rss", "met"),
+    [
+        pytest.param(59.0, 900.0, True, id="inside-both-goals"),
+        pytest.param(61.0, 900.0, False, id="too-slow"),
+        pytest.param(50.0, 1100.0, False, id="too-big"),
+    ],
+)
+def test_the_million_goal_is_judged_on_wall_and_peak_memory(wall, rss, met):
+    sizes = [size(100_000, wall / 10, wall / 10, rss), size(1_000_000, wall, wall, rss)]
+    result = plan_bench.scale_result(sizes, plan_bench.growth(sizes), {"median": 0.5})
+    assert result["rows"][1]["met"] is met
+    assert result["rows"][0]["met"] is None
+
+
+def test_smaller_sizes_state_that_the_million_goal_was_not_measured():
+    sizes = [size(2_000, 1.0, 1.0, 50.0), size(20_000, 5.0, 5.0, 60.0)]
+    result = plan_bench.scale_result(sizes, plan_bench.growth(sizes), {"median": 0.5})
+    assert all(row["met"] is None for row in result["rows"][:2])
+    assert any("1M goal was not measured" in note for note in result["notes"])
+
+
+def logged(second, status=200):
+    """Return a request-log entry at a second past 2026-01-01T00:00:00Z."""
+    return {"time": f"2026-01-01T00:00:{second:02d}Z", "status": status}
+
+
+def test_budget_counts_late_429s_and_the_steady_rate():
+    requests = [logged(0)] * 10 + [logged(1)] * 50 + [logged(2)] * 50
+    requests += [logged(3)] * 50 + [logged(4)] * 5 + [logged(1, 429), logged(4, 429)]
+    result = target_bench.budget_result(
+        requests, harness.ProcessRun("t", 1.0, 1.0, 1.0, 0), merged=1, clusters=1
+    )
+    assert result["http_429"] == 2
+    assert result["http_429_after_first_window"] == 1
+    assert result["steady_fraction_of_budget"] == 1.0
+    assert result["requests_per_second_by_second"] == [10, 50, 50, 50, 5]
+    assert result["goal_met"] is False

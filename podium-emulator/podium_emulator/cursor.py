@@ -68,7 +68,8 @@ class Cursors:
 
     def _verified(self, cursor: str) -> dict:
         body, _, signature = cursor.partition(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        expected = self._sign(body).encode()
+        if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected):
             raise _invalid("The cursor is not one this API issued.")
         try:
             padded = body + "=" * (-len(body) % 4)

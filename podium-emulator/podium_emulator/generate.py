@@ -29,7 +29,7 @@ from pathlib import Path
 from faker import Faker
 
 from podium_emulator import phone_shapes
-from podium_emulator.clock import to_iso
+from podium_emulator.clock import from_iso, to_iso
 from podium_emulator.corpus_io import write_jsonl
 from podium_emulator.generate_locations import TAGS, attribute_catalogue, make_locations
 from podium_emulator.truth import build_truth, check_precision, normalise_name
@@ -100,6 +100,7 @@ class Builder:
         for offset, faker in enumerate(self.fakers.values()):
             faker.seed_instance(self.seed * 101 + offset)
         self._pools: dict[tuple[str, str], list[str]] = {}
+        self._tag_catalogue: list[dict] | None = None
         self.organization_uid = self.new_uid()
         self.locations = make_locations(self)
         self.attributes = attribute_catalogue(self)
@@ -201,7 +202,8 @@ class Builder:
 
     @property
     def tag_catalogue(self) -> list[dict]:
-        if not hasattr(self, "_tag_catalogue"):
+        """The tenant's tags, drawn when the first record needs one."""
+        if self._tag_catalogue is None:
             self._tag_catalogue = [
                 {"uid": self.new_uid(), "label": label, "description": description}
                 for label, description in TAGS
@@ -365,8 +367,6 @@ def _plant_consent(builder: Builder, records: list[dict]) -> None:
 
 
 def _latest(records: list[dict]) -> int:
-    from podium_emulator.clock import from_iso
-
     return max(from_iso(record["updatedAt"]) for record in records)
 
 

@@ -144,6 +144,7 @@ def _check_locations(locations: object, emulator: Emulator) -> None:
     expect(locations, list, "locations")
     known = {location["uid"] for location in emulator.store.locations}
     for uid in locations:
+        expect(uid, str, "locations[]")
         if uid not in known:
             raise invalid(f"Unknown location uid {uid!r} in 'locations'.")
 

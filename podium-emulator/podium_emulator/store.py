@@ -290,18 +290,36 @@ class Store:
             self.purged.append({"uid": uid, "purgedAt": stamp, "requestId": request_id})
 
     def merge(self, primary: str, duplicates: list[str]) -> None:
-        """Fold duplicates into the primary: they are soft-deleted, and their
-        conversations move to the primary, whose own fields and consent stay."""
+        """Fold duplicates into the primary.
+
+        The duplicates are soft-deleted and their conversations move to the
+        primary (a duplicate keeps none); the primary keeps its own fields and
+        consent.
+        """
         with self.lock:
             moved = []
             for uid in duplicates:
                 if self.is_live(uid):
-                    moved += self.contacts[uid].get("conversations") or []
+                    moved += self._take_conversations(uid)
                     self.soft_delete(uid, merged_into=primary)
             if self.is_live(primary):
                 self.touch(primary, lambda c: _append_conversations(c, moved))
             for uid in [primary, *duplicates]:
                 self.merging.pop(uid, None)
+
+    def _take_conversations(self, uid: str) -> list[dict]:
+        """Remove and return a contact's conversations (no `updatedAt` bump)."""
+        contact = self.contacts[uid]
+        self._unindex(contact)
+        taken = _take_conversations_of(contact)
+        self._index(contact)
+        return taken
+
+
+def _take_conversations_of(contact: dict) -> list[dict]:
+    taken = contact.get("conversations") or []
+    contact["conversations"] = []
+    return taken
 
 
 def _append_conversations(contact: dict, moved: list[dict]) -> bool:

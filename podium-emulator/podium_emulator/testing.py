@@ -29,7 +29,7 @@ from podium_emulator.generate import Corpus, generate_corpus
 
 __all__ = ["Control", "Emulator", "generate_corpus", "run_emulator"]
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 
 

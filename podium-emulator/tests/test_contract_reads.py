@@ -98,6 +98,7 @@ def test_a_cursor_keeps_its_page_size_and_ignores_other_parameters(api):
         ({"updated_at": "2024-01-01T00:00:00+00:00"}, "invalid_request_values"),
         ({"cursor": "not-a-cursor"}, "invalid_cursor"),
         ({"cursor": "eyJwIjpbXX0.forged"}, "invalid_cursor"),
+        ({"cursor": "é.ü"}, "invalid_cursor"),
     ],
     ids=[
         "limit-zero",
@@ -107,6 +108,7 @@ def test_a_cursor_keeps_its_page_size_and_ignores_other_parameters(api):
         "offset",
         "junk",
         "forged",
+        "non-ascii",
     ],
 )
 def test_bad_list_parameters_answer_400_with_a_string_code(api, params, code):
@@ -295,3 +297,12 @@ def test_every_response_carries_a_request_id_that_the_log_records(api, emulator)
     assert logged[0]["status"] == 200
     assert logged[0]["query"] == "limit=3"
     assert logged[0]["method"] == "GET"
+
+
+@pytest.mark.parametrize("path", ["/v4/contact_tags", "/v4/contact_attributes"])
+def test_the_tag_and_attribute_catalogues_validate_against_the_schema(api, path):
+    response = api.get(path.removeprefix("/v4"))
+
+    assert response.status_code == 200
+    assert response.json()["data"]
+    assert_valid(response.json(), schemas.response_schema("contacts", path, "GET", 200))

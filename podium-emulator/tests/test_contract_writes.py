@@ -411,7 +411,9 @@ def test_merge_soft_deletes_duplicates_and_moves_their_conversations(
     assert all(conv in served["conversations"] for conv in moved)
     assert served["name"] == before[primary]["name"]
     assert served["channels"] == before[primary]["channels"]
-    assert snapshot_of(emulator, duplicates[0])["mergedInto"] == primary
+    merged_away = snapshot_of(emulator, duplicates[0])
+    assert merged_away["mergedInto"] == primary
+    assert merged_away["conversations"] == []
 
 
 def test_a_second_merge_while_the_first_is_processing_answers_409(api, small_corpus):

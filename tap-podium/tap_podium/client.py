@@ -15,8 +15,8 @@ Errors, by what the stream does about them:
 
 from __future__ import annotations
 
+import decimal
 import email.utils
-import logging
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -128,7 +128,6 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
 class PodiumStream(RESTStream[str | None]):
     """A stream of one Podium list endpoint, with the tap's shared session."""
 
-    records_jsonpath = "$.data[*]"
     # Retry policy; tests shorten the waits.
     max_tries = 8
     backoff_base_seconds = 1.0
@@ -180,9 +179,18 @@ class PodiumStream(RESTStream[str | None]):
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """Yield the objects of the ``data`` list, skipping anything else."""
-        data = response.json().get("data")
-        items = data if isinstance(data, list) else []
-        yield from (item for item in items if isinstance(item, dict))
+        # Decimals keep numbers exactly as sent, e.g. a phone stored as 4.41E+11.
+        data = response.json(parse_float=decimal.Decimal).get("data")
+        items = [item for item in _list(data) if isinstance(item, dict)]
+        # The path only: the query holds the cursor, which is no one's business.
+        self.logger.info(
+            "GET %s %d: %d records in %.0f ms",
+            self.path,
+            response.status_code,
+            len(items),
+            response.elapsed.total_seconds() * 1000,
+        )
+        yield from items
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Wrap a request in the retry policy of this module's docstring."""
@@ -251,28 +259,11 @@ class PodiumStream(RESTStream[str | None]):
     ) -> requests.Response:
         self.throttle.wait()
         authenticated = self.authenticator(prepared_request)
-        started = time.monotonic()
         response = self.requests_session.send(authenticated, timeout=self.timeout)
-        self._log_request(response, time.monotonic() - started)
         self._write_request_duration_log(
             endpoint=self.path, response=response, context=context, extra_tags=None
         )
         return response
-
-    def _log_request(self, response: requests.Response, seconds: float) -> None:
-        # The path only: the query holds the cursor, which is no one's business.
-        level = (
-            logging.INFO
-            if response.status_code < HTTP_BAD_REQUEST
-            else (logging.WARNING)
-        )
-        self.logger.log(
-            level,
-            "GET %s %d %.0f ms",
-            self.path,
-            response.status_code,
-            seconds * 1000,
-        )
 
     def validate_response(self, response: requests.Response) -> None:
         """Raise the exception of this module's docstring that fits the status."""
@@ -295,6 +286,10 @@ class PodiumStream(RESTStream[str | None]):
         """
         code = error_code(response) or "no error code"
         return f"GET {self.path} answered {response.status_code} ({code})"
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _describe(error: Exception) -> str:

@@ -102,9 +102,11 @@ class Sync:
         return self.states[-1]
 
 
-def run_sync(config: dict[str, Any], state: dict | None = None) -> Sync:
+def run_sync(
+    config: dict[str, Any], state: dict | None = None, catalog: dict | None = None
+) -> Sync:
     """Run a whole sync of the tap in this process and collect its messages."""
-    tap = TapPodium(config=config, state=state, parse_env_config=False)
+    tap = TapPodium(config=config, state=state, catalog=catalog, parse_env_config=False)
     output = io.StringIO()
     with redirect_stdout(output):
         tap.sync_all()

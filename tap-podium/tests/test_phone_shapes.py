@@ -66,6 +66,7 @@ def _bracketed_trunk(number, national):
 @settings(
     max_examples=150,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
@@ -97,7 +98,7 @@ def test_any_valid_number_in_any_shape_gives_its_own_key_and_no_other(
     assert keys == [_e164(number)], f"{shape} {written!r} in {region}"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(drawn=valid_numbers(), extension=st.text("0123456789", min_size=1, max_size=5))
 def test_any_valid_number_with_an_extension_gives_its_key_with_that_extension(
     drawn, extension
@@ -108,7 +109,7 @@ def test_any_valid_number_with_an_extension_gives_its_key_with_that_extension(
     assert keys == [f"{_e164(number)};ext={extension}"]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(
     drawn=valid_numbers(),
     home=st.sampled_from(REGIONS),

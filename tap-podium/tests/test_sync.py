@@ -137,3 +137,31 @@ def test_secrets_are_marked_secret_in_the_settings_schema():
     properties = TapPodium.config_jsonschema["properties"]
     secret = {name for name, spec in properties.items() if spec.get("secret")}
     assert {"client_secret", "refresh_token"} <= secret
+
+
+def catalog_selecting(config, selected_streams):
+    """Return the tap's catalog with only the given streams selected."""
+    from tap_podium.tap import TapPodium
+
+    catalog = TapPodium(config=config, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in (
+                    selected_streams
+                )
+    return catalog
+
+
+def test_contacts_alone_still_know_the_business_lines(emulator, tap_config, sync):
+    full = sync(tap_config)
+    alone = sync(tap_config, catalog=catalog_selecting(tap_config, {"contacts"}))
+    assert alone.records("locations") == []
+    assert [r["phones"] for r in alone.records("contacts")] == [
+        r["phones"] for r in full.records("contacts")
+    ]
+    assert any(
+        p["reason"] == "business_line"
+        for r in alone.records("contacts")
+        for p in r["phones"]
+    )

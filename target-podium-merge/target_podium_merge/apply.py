@@ -95,7 +95,11 @@ class ClusterApplier:
         except errors.RetriableError as exc:
             outcome = self._finish(row, Stop("failed", f"{exc}"))
         except errors.ClusterError as exc:
-            outcome = self._finish(row, Stop("failed", f"{exc}; check the plan"))
+            # Podium rejected a call as written: retrying will not help.
+            self._queue_review(
+                row["plan"], f"rejected_by_podium: {exc.code or exc.status}"
+            )
+            outcome = self._finish(row, Stop("review", f"{exc}; a person must decide"))
         logger.info(
             "cluster %s: %s in %.2fs", cluster_id, outcome, time.monotonic() - started
         )
@@ -464,7 +468,7 @@ class ClusterApplier:
             )
             return "conflict"
         for _key, call in self._predicted_calls(plan, live):
-            self.client.send(call)
+            self.client.send(call, cluster_id)
         return "dry_run"
 
     def _predicted_calls(self, plan: dict, live: dict[str, dict]) -> list:

@@ -117,7 +117,7 @@ class PodiumClient:
         credentials: t.Mapping[str, str],
         throttle: Throttle,
         dry_run: bool = True,
-        record_dry_run: t.Callable[[Call], None] | None = None,
+        record_dry_run: t.Callable[[Call, str | None], None] | None = None,
         transport: httpx.BaseTransport | None = None,
         max_tries: int = 6,
         backoff_base: float = 0.5,
@@ -129,7 +129,7 @@ class PodiumClient:
         self._credentials = dict(credentials)
         self.throttle = throttle
         self.dry_run = dry_run
-        self._record_dry_run = record_dry_run or (lambda _call: None)
+        self._record_dry_run = record_dry_run or (lambda _call, _cluster: None)
         self._http = httpx.Client(transport=transport, timeout=30.0)
         self._max_tries = max_tries
         self._backoff_base = backoff_base
@@ -167,10 +167,10 @@ class PodiumClient:
 
     # Writes
 
-    def send(self, call: Call) -> Result:
-        """Send one write, or only record it when this is a dry run."""
+    def send(self, call: Call, cluster_id: str | None = None) -> Result:
+        """Send one write, or only record it (for `cluster_id`) in a dry run."""
         if self.dry_run:
-            self._record_dry_run(call)
+            self._record_dry_run(call, cluster_id)
             return Result(call=call, status=None)
         result = self.request(call.method, call.path, json=call.body)
         return Result(call, result.status, result.request_id, result.data)

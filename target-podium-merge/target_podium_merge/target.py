@@ -87,11 +87,11 @@ class Engine:
             transport=self._transport,
         )
 
-    def _record_dry_run(self, call: Call) -> None:
+    def _record_dry_run(self, call: Call, cluster_id: str | None) -> None:
         # Never on stdout: stdout carries Singer STATE.
         if self._dry_run_log is None:
             self._dry_run_log = JsonLines(self.output_dir / DRY_RUN_CALLS)
-        self._dry_run_log.write(call.as_dict())
+        self._dry_run_log.write({"cluster_id": cluster_id, **call.as_dict()})
         self.dry_run_calls[call.method] += 1
 
     def resume_earlier_runs(self) -> None:

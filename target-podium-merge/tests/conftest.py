@@ -43,7 +43,7 @@ def make_applier(
         credentials=CREDENTIALS,
         throttle=Throttle(60_000),
         dry_run=dry_run,
-        record_dry_run=recorded.append,
+        record_dry_run=lambda call, _cluster: recorded.append(call),
         transport=podium.transport(),
         max_tries=3,
         backoff_base=0.001,

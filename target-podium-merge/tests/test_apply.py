@@ -290,3 +290,15 @@ def test_the_audit_log_carries_request_ids_and_the_primary_reason(applier, plan)
     assert merge["status"] == 202
     assert merge["request_id"].startswith("req-")
     assert merge["primary_reason"] == "field_count"
+
+
+def test_a_write_podium_rejects_as_written_goes_to_review_not_retried(
+    podium, applier, plan
+):
+    podium.fault("PATCH", r"/contacts/p1$", 400, "invalid_request_values")
+
+    assert applier.apply(plan) == "review"
+    assert applier.state.review_items()[0]["reason"] == (
+        "rejected_by_podium: invalid_request_values"
+    )
+    assert applier.state.resumable() == []

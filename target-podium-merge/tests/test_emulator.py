@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
+import json
 import os
 import random
 import signal
@@ -131,8 +132,10 @@ def test_a_dry_run_sends_no_write(fresh, corpus, tmp_path):
     assert [r for r in log if r["method"] == "GET" and r["path"].startswith("/v4/")]
     writes = [r for r in log if r["method"] != "GET" and r["path"].startswith("/v4/")]
     assert writes == []
-    calls = (tmp_path / "out" / "dry-run-calls.jsonl").read_text().splitlines()
-    assert sum('"/merge"' in c or "/merge" in c for c in calls) == len(plans)
+    lines = (tmp_path / "out" / "dry-run-calls.jsonl").read_text().splitlines()
+    calls = [json.loads(line) for line in lines]
+    merge_calls = [c for c in calls if c["path"].endswith("/merge")]
+    assert {c["cluster_id"] for c in merge_calls} == {p["cluster_id"] for p in plans}
 
 
 @pytest.mark.parametrize(
@@ -245,7 +248,11 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(fresh, corpus, tmp_
             interrupted += counts.get("verified", 0) < len(plans)
         code, _ = run_target(config, messages, folder)
 
-        assert code == 0, f"trial {trial}"
+        counts = MergeState(folder / "state.db").counts()
+        assert code == 0, (
+            f"trial {trial}: {(folder / 'stderr.log').read_text()[-2000:]}"
+        )
+        assert counts == {"verified": len(plans)}, f"trial {trial}: {counts}"
         assert_survivors_hold(fresh, plans, before)
         assert_no_double_merge_and_no_delete(fresh)
     print(f"kill test: {interrupted} of 20 kills landed mid-run")

@@ -7,13 +7,12 @@ receives a STATE naming another index refuses to plan (see `check_marker`).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -84,6 +83,7 @@ class ContactIndex:
         self._create_tables()
         self.index_id = self._index_id()
         self.contacts_at_open = self.contact_count()
+        self._latest_seen: str | None = None
         self.run_id = self._begin_run()
 
     # Setup
@@ -112,7 +112,7 @@ class ContactIndex:
         return index_id
 
     def _begin_run(self) -> int:
-        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with self.conn:
             cursor = self.conn.execute(
                 "insert into plan_runs (started_at) values (?)", (started_at,)
@@ -185,8 +185,8 @@ class ContactIndex:
                 # Keys a contact held before this run may leave a cluster
                 # behind; remember them so the incremental run re-plans it.
                 self.conn.executemany(
-                    "insert into touched_keys select natural_key from contact_keys"
-                    " where uid = ?",
+                    "insert or ignore into touched_keys select natural_key"
+                    " from contact_keys where uid = ?",
                     uids,
                 )
             # A contact sent twice in one run must not keep its older keys.
@@ -195,6 +195,11 @@ class ContactIndex:
             self.conn.executemany(
                 "insert or ignore into contact_keys values (?, ?, ?)", rows.keys
             )
+            self.conn.executemany(
+                "insert or ignore into touched_keys values (?)",
+                [(key[1],) for key in rows.keys],
+            )
+        self._note_latest(row[3] for row in rows.contacts)
         return len(uids)
 
     def upsert_locations(self, records: Sequence[Mapping]) -> int:
@@ -254,14 +259,26 @@ class ContactIndex:
         return self.conn.execute("select count(*) from contacts").fetchone()[0]
 
     def latest_updated_at(self) -> str | None:
-        """Return the latest `updatedAt` of a live contact (the plans' clock)."""
-        return self.conn.execute(
-            "select max(updated_at) from contacts where gone = 0"
-        ).fetchone()[0]
+        """Return the latest `updatedAt` ever indexed (the plans' clock).
+
+        Kept in `meta` rather than scanned, so an incremental run does not
+        read every contact; the same input on the same index gives the same
+        value, which keeps plans byte-identical.
+        """
+        row = self.conn.execute(
+            "select value from meta where key = 'latest_updated_at'"
+        ).fetchone()
+        stored = row[0] if row else None
+        return max(filter(None, (stored, self._latest_seen)), default=None)
+
+    def _note_latest(self, updated_ats: Iterable[str | None]) -> None:
+        latest = max(filter(None, updated_ats), default=None)
+        if latest and (self._latest_seen is None or latest > self._latest_seen):
+            self._latest_seen = latest
 
     def finish_run(self, mode: str, counts: Mapping[str, int]) -> None:
         """Record how the run went in `plan_runs`."""
-        finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         with self.conn:
             self.conn.execute(
                 "update plan_runs set mode = ?, finished_at = ?, contacts_seen = ?,"
@@ -307,19 +324,27 @@ def _detail(record: Mapping) -> str:
     ]
     detail = {
         "name": record.get("name"),
-        "location_uids": sorted(record.get("location_uids") or ()),
+        "location_uids": _sorted(record.get("location_uids")),
         "emails": emails,
-        "emails_folded": sorted({email.casefold() for email in emails}),
+        "emails_folded": _sorted({email.casefold() for email in emails}),
         "tags": tags,
-        "tag_labels": sorted({str(t["label"]).casefold() for t in tags if t["label"]}),
+        "tag_labels": _sorted({str(t["label"]).casefold() for t in tags if t["label"]}),
         "address": record.get("address") or {},
-        "e164s": sorted({phone["e164"] for phone in _valid_phones(record)}),
+        "e164s": _sorted({phone["e164"] for phone in _valid_phones(record)}),
         "consent": consent,
-        "marketing_location_uids": sorted(
-            consent.get("marketing_opted_in_location_uids") or ()
+        "marketing_location_uids": _sorted(
+            consent.get("marketing_opted_in_location_uids")
         ),
     }
     return orjson.dumps(detail, default=str, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _sorted(values: Iterable[str] | None) -> list[str]:
+    # Most lists hold zero or one value; skip the sort for those.
+    if not values:
+        return []
+    listed = list(values)
+    return listed if len(listed) == 1 else sorted(listed)
 
 
 def _key_rows(record: Mapping) -> list[tuple[str, str, str | None]]:

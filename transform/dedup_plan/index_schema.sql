@@ -51,5 +51,6 @@ create table if not exists plan_runs (
 );
 
 -- Per-connection scratch tables of one run.
-create temp table if not exists touched_keys (natural_key text not null);
+-- keys this run's contacts hold now or held before it
+create temp table if not exists touched_keys (natural_key text primary key);
 create temp table if not exists merged_away (uid text primary key);

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -22,7 +21,7 @@ from singer_sdk.singerlib import SchemaMessage, StateMessage
 
 from dedup_plan.index import ContactIndex, ContactRows
 from dedup_plan.names import DEFAULT_PLACEHOLDER_NAMES
-from dedup_plan.planner import Planner, Plans
+from dedup_plan.planner import PlanCounts, Planner
 from dedup_plan.schemas import MERGE_PLANS_SCHEMA, REVIEW_ITEMS_SCHEMA
 from dedup_plan.settings import DEFAULT_INDEX_DB, PlanSettings
 from dedup_plan.singer_io import BufferedWriter, LineKeepingReader, RawLine
@@ -128,10 +127,10 @@ class DedupPlanMapper(InlineMapper):
         self._writer.shutdown()
         self._mark_gone_if_full_sync()
         merged = self.index.load_merged_contacts(self.settings.merge_state_db)
-        plans = Planner(self.index, self.settings).plan(incremental=self._incremental)
-        self._emit_plans(plans)
+        planner = Planner(self.index, self.settings)
+        self._emit_plans(planner.plan(incremental=self._incremental))
         self._release_state()
-        self._finish(plans, merged)
+        self._finish(planner.counts, merged)
 
     # Steps
 
@@ -172,14 +171,15 @@ class DedupPlanMapper(InlineMapper):
         gone = self.index.mark_unseen_gone()
         logger.info("Full sync: %d contacts not seen this run marked gone", gone)
 
-    def _emit_plans(self, plans: Plans) -> None:
-        for stream, schema, records in (
-            ("merge_plans", MERGE_PLANS_SCHEMA, plans.merge_plans),
-            ("review_items", REVIEW_ITEMS_SCHEMA, plans.review_items),
+    def _emit_plans(self, records: t.Iterable[tuple[str, dict]]) -> None:
+        # Both SCHEMAs first: records then stream out in cluster_id order.
+        for stream, schema in (
+            ("merge_plans", MERGE_PLANS_SCHEMA),
+            ("review_items", REVIEW_ITEMS_SCHEMA),
         ):
             self.write_message(SchemaMessage(stream, schema, ["cluster_id"]))
-            for record in records:
-                self.write_message(_record_line(stream, record))
+        for stream, record in records:
+            self.write_message(_record_line(stream, record))
         self.message_writer.flush()
 
     def _release_state(self) -> None:
@@ -192,11 +192,11 @@ class DedupPlanMapper(InlineMapper):
         self.write_message(StateMessage(value=value))
         self.message_writer.flush()
 
-    def _finish(self, plans: Plans, merged: int) -> None:
+    def _finish(self, plans: PlanCounts, merged: int) -> None:
         counts = {
             **self._counts,
-            "merge_plans": len(plans.merge_plans),
-            "review_items": len(plans.review_items),
+            "merge_plans": plans.merge_plans,
+            "review_items": plans.review_items,
         }
         mode = "incremental" if self._incremental else "full"
         self.index.finish_run(mode, counts)

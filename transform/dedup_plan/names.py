@@ -16,7 +16,11 @@ GENERATIONAL_SUFFIXES = frozenset({"sr", "jr", "ii", "iii", "iv"})
 DEFAULT_PLACEHOLDER_NAMES = ("unknown", "customer", "no name", "n/a")
 
 _ASCII_PUNCTUATION = str.maketrans(
-    {chr(code): None for code in range(128) if unicodedata.category(chr(code))[0] == "P"}
+    {
+        chr(code): None
+        for code in range(128)
+        if unicodedata.category(chr(code))[0] == "P"
+    }
 )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import orjson
 
@@ -18,13 +19,16 @@ from dedup_plan.settings import PlanSettings
 
 logger = logging.getLogger(__name__)
 
+MAX_SCOPE_ROUNDS = 50
+
 
 @dataclass
-class Plans:
-    """What one run emits: merge plans and review items, sorted by cluster_id."""
+class PlanCounts:
+    """How many clusters one run planned, and how each was routed."""
 
-    merge_plans: list[dict] = field(default_factory=list)
-    review_items: list[dict] = field(default_factory=list)
+    clusters: int = 0
+    merge_plans: int = 0
+    review_items: int = 0
 
 
 class Planner:
@@ -35,34 +39,41 @@ class Planner:
         self.index = index
         self.conn = index.conn
         self.settings = settings
+        self.counts = PlanCounts()
 
-    def plan(self, *, incremental: bool) -> Plans:
+    def plan(self, *, incremental: bool) -> Iterator[tuple[str, dict]]:
         """Build plans for every cluster, or only the touched ones.
+
+        Records are yielded one at a time in cluster_id order, so a million
+        contacts never sit in memory as plans; `counts` is complete once the
+        iterator is exhausted.
 
         Args:
             incremental: Re-plan only clusters that a contact of this run
                 touches (now or through the keys it held before).
 
-        Returns:
-            Merge plans and review items, each sorted by cluster_id.
+        Yields:
+            (stream, record) for `merge_plans` and `review_items`.
         """
         started = time.perf_counter()
         self._write_run_settings()
+        if incremental:
+            self._scope_to_touched_keys()
         run_models(self.conn, MODELS_BEFORE_CLUSTERS)
         clusters = build_clusters(self._shared_key_holders())
         if incremental:
             clusters = self._touched(clusters)
         self._write_clusters(clusters)
         run_models(self.conn, MODELS_AFTER_CLUSTERS)
-        plans = self._read_plans({c.cluster_id: c for c in clusters})
+        self.counts.clusters = len(clusters)
+        yield from self._records({c.cluster_id: c for c in clusters})
         logger.info(
             "Planned %d clusters (%d merge plans, %d review items) in %.2f s",
-            len(clusters),
-            len(plans.merge_plans),
-            len(plans.review_items),
+            self.counts.clusters,
+            self.counts.merge_plans,
+            self.counts.review_items,
             time.perf_counter() - started,
         )
-        return plans
 
     # Steps
 
@@ -82,19 +93,48 @@ class Planner:
             "order by shared_keys.natural_key, key_members.uid"
         )
 
-    def _touched(self, clusters: list[Cluster]) -> list[Cluster]:
-        seen = {
-            uid
-            for (uid,) in self.conn.execute(
-                "select uid from contacts where seen_run = ?", (self.index.run_id,)
+    def _scope_to_touched_keys(self) -> None:
+        """Narrow every model to the keys reachable from this run's contacts.
+
+        A breadth-first walk from the touched keys over holders and their
+        other keys; a temp view named `contact_keys` then shadows the index
+        table for the models, so an incremental run reads only the clusters it
+        can change. A walk that does not settle falls back to the whole index.
+        """
+        self.conn.execute("create temp table key_scope (natural_key text primary key)")
+        self.conn.execute("create temp table uid_scope (uid text primary key)")
+        self.conn.execute("insert into key_scope select natural_key from touched_keys")
+        for _round in range(MAX_SCOPE_ROUNDS):
+            if not self._widen_scope():
+                break
+        else:
+            logger.warning(
+                "Incremental scope did not settle in %d rounds; planning from the "
+                "whole index instead",
+                MAX_SCOPE_ROUNDS,
             )
-        }
-        old_keys = {key for (key,) in self.conn.execute("select * from touched_keys")}
-        return [
-            cluster
-            for cluster in clusters
-            if not seen.isdisjoint(cluster.uids) or not old_keys.isdisjoint(cluster.keys)
-        ]
+            return
+        self.conn.execute(
+            "create temp view contact_keys as select * from main.contact_keys"
+            " where natural_key in (select natural_key from key_scope)"
+        )
+
+    def _widen_scope(self) -> int:
+        self.conn.execute(
+            "insert or ignore into uid_scope select uid from main.contact_keys"
+            " where natural_key in (select natural_key from key_scope)"
+        )
+        cursor = self.conn.execute(
+            "insert or ignore into key_scope select natural_key from main.contact_keys"
+            " where uid in (select uid from uid_scope)"
+        )
+        return cursor.rowcount
+
+    def _touched(self, clusters: list[Cluster]) -> list[Cluster]:
+        # Every contact of this run put its keys into touched_keys, so a
+        # cluster it belongs to (or left) holds one of them.
+        touched = {key for (key,) in self.conn.execute("select * from touched_keys")}
+        return [cluster for cluster in clusters if not touched.isdisjoint(cluster.keys)]
 
     def _write_clusters(self, clusters: list[Cluster]) -> None:
         self.conn.execute("drop table if exists temp.clusters")
@@ -119,29 +159,26 @@ class Planner:
 
     # Reading the models
 
-    def _read_plans(self, clusters: dict[str, Cluster]) -> Plans:
-        members = self._members()
+    def _records(self, clusters: dict[str, Cluster]) -> Iterator[tuple[str, dict]]:
         reasons = self._reasons()
         weakest = self._weakest_pairs()
         location_names = dict(self.conn.execute("select uid, name from locations"))
         planned_at = self.index.latest_updated_at()
-        plans = Plans()
+        members = self._members()
         for row in self._cluster_rows():
-            cluster = clusters[row["cluster_id"]]
+            cluster_id, group = next(members)
             context = PlanContext(
-                cluster, row, members[cluster.cluster_id], planned_at, location_names
+                clusters[cluster_id], row, group, planned_at, location_names
             )
-            if reasons.get(cluster.cluster_id):
-                plans.review_items.append(
-                    context.review_item(
-                        reasons[cluster.cluster_id], weakest.get(cluster.cluster_id)
-                    )
-                )
+            if cluster_id in reasons:
+                self.counts.review_items += 1
+                item = context.review_item(reasons[cluster_id], weakest.get(cluster_id))
+                yield "review_items", item
             else:
-                plans.merge_plans.append(context.merge_plan())
-        return plans
+                self.counts.merge_plans += 1
+                yield "merge_plans", context.merge_plan()
 
-    def _cluster_rows(self) -> list[dict]:
+    def _cluster_rows(self) -> Iterator[dict]:
         cursor = self.conn.execute(
             "select cluster_scores.*, primaries.primary_uid, primaries.primary_reason,"
             " consent_targets.sms_opt_out, consent_targets.email_opt_out,"
@@ -156,28 +193,15 @@ class Planner:
             " order by cluster_scores.cluster_id"
         )
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor]
+        return (dict(zip(names, values, strict=True)) for values in cursor)
 
-    def _members(self) -> dict[str, list[dict]]:
+    def _members(self) -> Iterator[tuple[str, list[dict]]]:
         cursor = self.conn.execute(
             "select cluster_id, uid, name, updated_at, field_count, location_uids,"
             " consent from cluster_members order by cluster_id, uid"
         )
-        members: dict[str, list[dict]] = defaultdict(list)
-        for cluster_id, uid, name, updated_at, field_count, locations, consent in cursor:
-            # Fragments embed the indexed JSON as is: no parse, no re-encode.
-            members[cluster_id].append(
-                {
-                    "uid": uid,
-                    "name": name,
-                    "updated_at": updated_at,
-                    "field_count": field_count,
-                    "location_uids": orjson.Fragment(locations),
-                    "consent": orjson.Fragment(consent),
-                    "location_list": locations,
-                }
-            )
-        return members
+        for cluster_id, rows in itertools.groupby(cursor, key=lambda row: row[0]):
+            yield cluster_id, [_member(row) for row in rows]
 
     def _reasons(self) -> dict[str, list[str]]:
         reasons: dict[str, list[str]] = defaultdict(list)
@@ -191,6 +215,7 @@ class Planner:
         weakest: dict[str, tuple[str, str, float]] = {}
         for cluster_id, first, second, score in self.conn.execute(
             "select cluster_id, first_uid, second_uid, score from pair_scores"
+            " where cluster_id in (select cluster_id from review_routes)"
             " order by cluster_id, score desc, first_uid desc, second_uid desc"
         ):
             weakest[cluster_id] = (first, second, score)
@@ -214,7 +239,9 @@ class PlanContext:
             "cluster_id": self.cluster.cluster_id,
             "natural_key": self.cluster.natural_key,
             "primary_uid": primary_uid,
-            "duplicate_uids": [m["uid"] for m in self.members if m["uid"] != primary_uid],
+            "duplicate_uids": [
+                m["uid"] for m in self.members if m["uid"] != primary_uid
+            ],
             "members": [_plan_member(member) for member in self.members],
             "confidence": self.row["confidence"],
             "primary_reason": self.row["primary_reason"],
@@ -279,6 +306,20 @@ class PlanContext:
     def _detail(self, reasons: list[str], weakest: tuple | None) -> str:
         sentences = [_REASON_DETAILS[reason](self, weakest) for reason in reasons]
         return " ".join(sentences)
+
+
+def _member(row: tuple) -> dict:
+    _cluster_id, uid, name, updated_at, field_count, locations, consent = row
+    # Fragments embed the indexed JSON as is: no parse, no re-encode.
+    return {
+        "uid": uid,
+        "name": name,
+        "updated_at": updated_at,
+        "field_count": field_count,
+        "location_uids": orjson.Fragment(locations),
+        "consent": orjson.Fragment(consent),
+        "location_list": locations,
+    }
 
 
 def _plan_member(member: dict) -> dict:

@@ -64,12 +64,20 @@ def pairs(uid_sets) -> set[frozenset[str]]:
 
 def score(corpus, messages: list[dict]) -> dict:
     """Compare the plans with the truth and return figures and examples."""
-    plans = [m["record"] for m in messages if m.get("stream") == "merge_plans"
-             and m["type"] == "RECORD"]
-    reviews = [m["record"] for m in messages if m.get("stream") == "review_items"
-               and m["type"] == "RECORD"]
+    plans = [
+        m["record"]
+        for m in messages
+        if m.get("stream") == "merge_plans" and m["type"] == "RECORD"
+    ]
+    reviews = [
+        m["record"]
+        for m in messages
+        if m.get("stream") == "review_items" and m["type"] == "RECORD"
+    ]
     groups = [row for row in corpus.truth if row["kind"] == "group"]
-    person = {row["uid"]: row["person"] for row in corpus.truth if row["kind"] == "contact"}
+    person = {
+        row["uid"]: row["person"] for row in corpus.truth if row["kind"] == "contact"
+    }
     merged = pairs([m["uid"] for m in plan["members"]] for plan in plans)
     mergeable = pairs(g["uids"] for g in groups if g["outcome"] == "merge")
     wrong_person = {p for p in merged if len({person[u] for u in p}) > 1}
@@ -90,7 +98,9 @@ def score(corpus, messages: list[dict]) -> dict:
     }
 
 
-def _review_agreement(groups: list[dict], plans: list[dict], reviews: list[dict]) -> Counter:
+def _review_agreement(
+    groups: list[dict], plans: list[dict], reviews: list[dict]
+) -> Counter:
     """Count, per truth review reason, what the plans did with that group."""
     found = {}
     for plan in plans:
@@ -103,7 +113,7 @@ def _review_agreement(groups: list[dict], plans: list[dict], reviews: list[dict]
     for group in groups:
         if group["outcome"] == "review":
             ours = {found.get(uid, "not clustered") for uid in group["uids"]}
-            outcome[f'{group["reason"]} -> {"/".join(sorted(ours))}'] += 1
+            outcome[f"{group['reason']} -> {'/'.join(sorted(ours))}"] += 1
     return outcome
 
 
@@ -111,7 +121,7 @@ def _explain(extra: set, groups: list[dict]) -> Counter:
     where = {}
     for group in groups:
         for pair in pairs([group["uids"]]):
-            where[pair] = f'{group["outcome"]}:{group["reason"]}'
+            where[pair] = f"{group['outcome']}:{group['reason']}"
     return Counter(where.get(pair, "no truth group") for pair in extra)
 
 

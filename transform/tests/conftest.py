@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dedup_plan_builders import MapperRunner  # noqa: E402
+from dedup_plan_builders import MapperRunner
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from dedup_plan.mapper import DedupPlanMapper
 
 DEFAULT_UPDATED_AT = "2026-11-01T00:00:00Z"
@@ -145,9 +144,7 @@ class MapperOutput:
 
     def review_for(self, uid: str) -> dict:
         """Return the one review item that holds `uid`."""
-        (item,) = [
-            r for r in self.reviews if uid in {m["uid"] for m in r["members"]}
-        ]
+        (item,) = [r for r in self.reviews if uid in {m["uid"] for m in r["members"]}]
         return item
 
     def merged_pairs(self) -> set[frozenset[str]]:

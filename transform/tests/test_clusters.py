@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from dedup_plan.clusters import build_clusters, cluster_id
 from hypothesis import given
 from hypothesis import strategies as st
-
-from dedup_plan.clusters import build_clusters, cluster_id
 
 
 def _members(clusters):
@@ -13,14 +12,24 @@ def _members(clusters):
 
 
 def test_contacts_chained_by_keys_form_one_cluster():
-    rows = [("k1", "a", False), ("k1", "b", False), ("k2", "b", False), ("k2", "c", False)]
+    rows = [
+        ("k1", "a", False),
+        ("k1", "b", False),
+        ("k2", "b", False),
+        ("k2", "c", False),
+    ]
     (cluster,) = build_clusters(rows)
     assert cluster.uids == ["a", "b", "c"]
     assert cluster.keys == {"k1": 2, "k2": 2}
 
 
 def test_a_shared_line_joins_nobody_and_is_its_own_cluster():
-    rows = [("line", "a", True), ("line", "b", True), ("k1", "b", False), ("k1", "c", False)]
+    rows = [
+        ("line", "a", True),
+        ("line", "b", True),
+        ("k1", "b", False),
+        ("k1", "c", False),
+    ]
     assert _members(build_clusters(rows)) == [
         ("component", ("b", "c")),
         ("shared_line", ("a", "b")),
@@ -28,7 +37,12 @@ def test_a_shared_line_joins_nobody_and_is_its_own_cluster():
 
 
 def test_a_shared_line_inside_one_cluster_adds_no_cluster():
-    rows = [("line", "a", True), ("line", "b", True), ("k1", "a", False), ("k1", "b", False)]
+    rows = [
+        ("line", "a", True),
+        ("line", "b", True),
+        ("k1", "a", False),
+        ("k1", "b", False),
+    ]
     assert _members(build_clusters(rows)) == [("component", ("a", "b"))]
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from dedup_plan_builders import contact, singer_lines, tap_state
-
 from dedup_plan.errors import IndexMismatchError
 from dedup_plan.planner import Planner
+from dedup_plan_builders import contact, singer_lines, tap_state
 
 
 def _pair(prefix, key, **fields):
-    return [contact(f"{prefix}1", keys=[key], **fields),
-            contact(f"{prefix}2", keys=[key], **fields)]
+    return [
+        contact(f"{prefix}1", keys=[key], **fields),
+        contact(f"{prefix}2", keys=[key], **fields),
+    ]
 
 
 def test_r29_state_leaves_only_after_every_plan(mapper):
@@ -44,15 +45,23 @@ def test_r33_re_sent_ties_leave_one_row_per_contact_and_the_same_plans(mapper):
     messages = singer_lines(_pair("a", "+61491570156"), state=tap_state())
     first = mapper.run(messages)
     marker = first.states[-1]["bookmarks"]["dedup_plan"]
-    second = mapper.run(singer_lines(_pair("a", "+61491570156"), state=tap_state(marker)))
+    second = mapper.run(
+        singer_lines(_pair("a", "+61491570156"), state=tap_state(marker))
+    )
     assert second.states[-1]["bookmarks"]["dedup_plan"]["contacts"] == 2
     assert second.plans == first.plans
 
 
 def test_r34_the_tap_state_passes_through_with_the_marker_added(mapper):
-    partitions = {"partitions": [{"context": {"tenant": "au-01"},
-                                  "replication_key": "updatedAt",
-                                  "replication_key_value": "2026-12-01T09:00:00Z"}]}
+    partitions = {
+        "partitions": [
+            {
+                "context": {"tenant": "au-01"},
+                "replication_key": "updatedAt",
+                "replication_key_value": "2026-12-01T09:00:00Z",
+            }
+        ]
+    }
     state = {"bookmarks": {"contacts": partitions}}
     out = mapper.run(singer_lines(_pair("a", "+61491570156"), state=state))
     (released,) = out.states
@@ -68,10 +77,14 @@ def test_input_streams_pass_through_byte_for_byte(mapper):
 
 
 MISMATCH_CASES = [
-    pytest.param(lambda marker: {**marker, "index_id": "0" * 32}, "replaced",
-                 id="replaced-index"),
-    pytest.param(lambda marker: {**marker, "contacts": marker["contacts"] + 1},
-                 "older than the STATE", id="older-index"),
+    pytest.param(
+        lambda marker: {**marker, "index_id": "0" * 32}, "replaced", id="replaced-index"
+    ),
+    pytest.param(
+        lambda marker: {**marker, "contacts": marker["contacts"] + 1},
+        "older than the STATE",
+        id="older-index",
+    ),
 ]
 
 
@@ -89,7 +102,7 @@ def test_an_incremental_run_without_its_index_file_stops(mapper, tmp_path):
     first = mapper.run(singer_lines(_pair("a", "+61491570156"), state=tap_state()))
     marker = first.states[-1]["bookmarks"]["dedup_plan"]
     mapper.index_db = tmp_path / "elsewhere" / "index.db"
-    with pytest.raises(IndexMismatchError, match="missing.*index_db"):
+    with pytest.raises(IndexMismatchError, match=r"missing.*index_db"):
         mapper.run(singer_lines(_pair("a", "+61491570156"), state=tap_state(marker)))
 
 
@@ -115,7 +128,8 @@ def test_a_contact_that_leaves_a_cluster_replans_the_rest(mapper):
 
 
 def test_same_input_gives_byte_identical_plans(mapper, tmp_path):
-    contacts = _pair("a", "+61491570156") + [
+    contacts = [
+        *_pair("a", "+61491570156"),
         contact("x1", name="Ada Quill", keys=["+61491570157"]),
         contact("x2", name="Ben Quill", keys=["+61491570157"]),
     ]
@@ -123,7 +137,29 @@ def test_same_input_gives_byte_identical_plans(mapper, tmp_path):
     mapper.index_db = tmp_path / "second" / "index.db"
     second = mapper.run(singer_lines(list(reversed(contacts)), state=tap_state()))
     plan_lines = [
-        line for line in first.raw.splitlines() if '"stream":"merge_plans"' in line
-        or '"stream":"review_items"' in line
+        line
+        for line in first.raw.splitlines()
+        if '"stream":"merge_plans"' in line or '"stream":"review_items"' in line
     ]
     assert plan_lines and all(line in second.raw.splitlines() for line in plan_lines)
+
+
+def test_an_incremental_run_replans_the_whole_chain_a_contact_belongs_to(mapper):
+    chain = [
+        contact("a", keys=["+61491570156"], emails=["ada@example.test"]),
+        contact(
+            "b", keys=["+61491570156", "+61491570157"], emails=["ada@example.test"]
+        ),
+        contact("c", keys=["+61491570157"], emails=["ada@example.test"]),
+    ]
+    first = mapper.run(singer_lines(chain, state=tap_state()))
+    marker = first.states[-1]["bookmarks"]["dedup_plan"]
+    changed = contact(
+        "c",
+        keys=["+61491570157"],
+        emails=["ada@example.test"],
+        updated_at="2026-11-05T00:00:00Z",
+    )
+    (item,) = mapper.run(singer_lines([changed], state=tap_state(marker))).reviews
+    assert sorted(member["uid"] for member in item["members"]) == ["a", "b", "c"]
+    assert item["planned_at"] == "2026-11-05T00:00:00Z"
