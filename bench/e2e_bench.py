@@ -84,8 +84,6 @@ def emulator_pid(emulator) -> int | None:
 def argvs(emulator, params: dict) -> list[list[str]]:
     """Return the three plugin command lines, each with its own config."""
     per_minute = int(params["RATE_LIMIT"] * 60 / params["RATE_WINDOW_SECONDS"] * 0.9)
-    for name in ("index.db", "index.db-wal", "index.db-shm", "state.db"):
-        (E2E_DIR / name).unlink(missing_ok=True)
     tap = corpus.tap_config(
         emulator, E2E_DIR / "tap.json", requests_per_minute=per_minute
     )
@@ -131,7 +129,7 @@ def measure(settings) -> dict:
         rate_limit=params["RATE_LIMIT"],
         rate_window=params["RATE_WINDOW_SECONDS"],
     ) as emulator:
-        E2E_DIR.mkdir(parents=True, exist_ok=True)
+        harness.fresh_folder(E2E_DIR)
         with PeakMemory(emulator_pid(emulator) or 0) as emulator_memory:
             runs = harness.run_pipeline(
                 names, argvs(emulator, params), stdout_path=E2E_DIR / "state.out"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -248,6 +249,13 @@ def repeat(times: int, measure: Callable[[int], float]) -> list[float]:
 def ratio(numerator: float, denominator: float, digits: int = 3) -> float | None:
     """Return numerator / denominator, or None when the denominator is zero."""
     return round(numerator / denominator, digits) if denominator else None
+
+
+def fresh_folder(folder: Path) -> Path:
+    """Empty a scratch folder (state, index, outputs of an earlier run)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def not_run(why: str) -> dict:

@@ -44,7 +44,7 @@ def label(contacts: int) -> str:
 def synthetic_file(contacts: int, seed: int) -> Path:
     """Write (once per run) the full Singer file of a size."""
     path = PLAN_DIR / label(contacts) / "contacts.singer"
-    if not path.exists():
+    if not is_fresh(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         harness.run_measured(
             f"synthetic-{label(contacts)}",
@@ -52,6 +52,12 @@ def synthetic_file(contacts: int, seed: int) -> Path:
             timeout_s=900,
         )
     return path
+
+
+def is_fresh(path: Path) -> bool:
+    """Tell whether a synthetic file exists and is newer than its writer."""
+    writer = harness.BENCH_DIR / "synthetic.py"
+    return path.exists() and path.stat().st_mtime > writer.stat().st_mtime
 
 
 def synthetic_argv(contacts: int, seed: int, path: Path) -> list[str]:

@@ -34,6 +34,7 @@ SIZES = (2, 3, 4)
 CLUSTERS_PER_SIZE = 10
 BUDGET_REQUESTS, BUDGET_WINDOW_S = 100, 2.0
 BUDGET_GOAL = 0.9
+WIDER_IN_FLIGHT = 8
 MERGE_DELAY_S = 0.2  # the emulator's default: a merge shows after this long
 UNLIMITED = 1_000_000_000
 PLANS: dict[int, tuple[dict, list[dict]]] = {}
@@ -48,10 +49,7 @@ def build_plans(emulator, contacts: int) -> tuple[dict, list[dict]]:
     The plans are kept for the rest of the run: a fresh emulator serving the
     same generated corpus (fixed timestamps) accepts them too.
     """
-    folder = TARGET_DIR / "plans"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("index.db", "index.db-wal", "index.db-shm"):
-        (folder / name).unlink(missing_ok=True)
+    folder = harness.fresh_folder(TARGET_DIR / "plans")
     tap_config = corpus.tap_config(emulator, folder / "tap.json")
     mapper_config = corpus.write_json(
         folder / "dedup-plan.json", {"index_db": str(folder / "index.db")}
@@ -229,7 +227,7 @@ def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict
     """Apply the plans of one size and count what the emulator saw."""
     if not plans:
         return {"members": size, "status": "no plans of this size in the corpus"}
-    folder = TARGET_DIR / f"calls-{size}"
+    folder = harness.fresh_folder(TARGET_DIR / f"calls-{size}")
     before = {c["uid"]: c for c in emulator.control.snapshot()}
     emulator.control.clear_requests()
     source = singer_file(folder / "plans.singer", schema, plans)
@@ -260,20 +258,28 @@ def calls_for_size(emulator, schema: dict, plans: list[dict], size: int) -> dict
     }
 
 
+def calls_row(r: dict) -> dict:
+    """Return the table row of one cluster size."""
+    if not r.get("merged"):
+        return report.row(
+            f"Target, {r['members']}-member clusters",
+            f"no cluster merged ({r.get('status') or '0 of ' + str(r['clusters'])})",
+            "-",
+            met=False,
+        )
+    return report.row(
+        f"Target, {r['members']}-member clusters",
+        f"{r['calls_per_cluster']} API calls per merged cluster "
+        f"({r['merged']}/{r['clusters']} merged)",
+        f"{r['ratio_to_floor']} x floor of {r['floor_per_cluster']} "
+        f"(reads {r['reads_per_cluster']} vs {r['floor_reads_per_cluster']}, "
+        f"writes {r['writes_per_cluster']} vs {r['floor_writes_per_cluster']})",
+    )
+
+
 def calls_result(rows: list[dict], plans_by_size: dict) -> dict:
     """Return the calls record with one table row per cluster size."""
-    table = [
-        report.row(
-            f"Target, {r['members']}-member clusters",
-            f"{r['calls_per_cluster']} API calls per merged cluster "
-            f"({r['merged']}/{r['clusters']} merged)",
-            f"{r['ratio_to_floor']} x floor of {r['floor_per_cluster']} "
-            f"(reads {r['reads_per_cluster']} vs {r['floor_reads_per_cluster']}, "
-            f"writes {r['writes_per_cluster']} vs {r['floor_writes_per_cluster']})",
-        )
-        for r in rows
-        if "calls_per_cluster" in r
-    ]
+    short = [r for r in rows if r.get("merged") != r.get("clusters")]
     return {
         "status": "ok",
         "emulator_merge_delay_s": MERGE_DELAY_S,
@@ -281,35 +287,74 @@ def calls_result(rows: list[dict], plans_by_size: dict) -> dict:
         "+ 1 verify read if w > 0",
         "plans_by_cluster_size": plans_by_size,
         "sizes": rows,
-        "rows": table,
+        "rows": [calls_row(r) for r in rows],
+        "notes": [
+            f"{r['members']}-member clusters: {r.get('merged', 0)} of "
+            f"{r.get('clusters', 0)} merged; see bench/work/logs/"
+            f"target-calls-{r['members']}.log"
+            for r in short
+        ],
     }
 
 
 def measure_budget(settings) -> dict:
-    """Achieved requests/s against a short-window budget, and the 429s."""
+    """Achieved requests/s against a short-window budget, and the 429s.
+
+    The target runs with its default concurrency (the figure judged against
+    the goal), then once more with more clusters in flight, which tells
+    whether a shortfall comes from the throttle or from waiting on merges.
+    """
     import target_podium_merge.target  # noqa: F401 - not run until it imports
-    from podium_emulator.testing import run_emulator
 
     data = corpus.generated(settings.target_contacts, settings.seed)
-    schema, plans = PLANS.get(settings.target_contacts) or (None, None)
-    if schema is None:
-        with run_emulator(corpus=data, rate_limit=UNLIMITED, rate_window=60) as emu:
-            schema, plans = build_plans(emu, settings.target_contacts)
+    schema, plans = PLANS.get(settings.target_contacts) or plans_for(data, settings)
     plans = plans[: settings.budget_clusters]
-    folder = TARGET_DIR / "budget"
+    result = budget_result(*apply_under_budget(data, schema, plans, {}), len(plans))
+    wider = apply_under_budget(data, schema, plans, {"max_in_flight": WIDER_IN_FLIGHT})
+    result["with_max_in_flight"] = budget_result(*wider, len(plans))
+    result["with_max_in_flight"]["target_settings"]["max_in_flight"] = WIDER_IN_FLIGHT
+    result["rows"].append(wider_row(result["with_max_in_flight"]))
+    return result
+
+
+def plans_for(data, settings) -> tuple[dict, list[dict]]:
+    """Plan the corpus on an emulator of its own (when no earlier step did)."""
+    from podium_emulator.testing import run_emulator
+
+    with run_emulator(corpus=data, rate_limit=UNLIMITED, rate_window=60) as emulator:
+        return build_plans(emulator, settings.target_contacts)
+
+
+def apply_under_budget(data, schema: dict, plans: list[dict], extra: dict) -> tuple:
+    """Apply plans on a fresh rate-limited emulator; return its log and counts."""
+    from podium_emulator.testing import run_emulator
+
+    name = "budget" + "".join(f"-{k}-{v}" for k, v in extra.items())
+    folder = harness.fresh_folder(TARGET_DIR / name)
     source = singer_file(folder / "plans.singer", schema, plans)
-    per_minute = per_minute_of_budget()
     with run_emulator(
         corpus=data,
         rate_limit=BUDGET_REQUESTS,
         rate_window=BUDGET_WINDOW_S,
         merge_delay=MERGE_DELAY_S,
     ) as emulator:
-        config = target_config(emulator, folder, requests_per_minute=per_minute)
-        run = run_target("target-budget", source, config)
+        config = target_config(
+            emulator, folder, requests_per_minute=per_minute_of_budget(), **extra
+        )
+        run = run_target(f"target-{name}", source, config)
         requests = api_requests(emulator)
         merged = merged_clusters(emulator.control.snapshot(), plans)
-    return budget_result(requests, run, merged, len(plans))
+    return requests, run, merged
+
+
+def wider_row(result: dict) -> dict:
+    """Return the diagnostic row of the run with more clusters in flight."""
+    return report.row(
+        f"Same budget, max_in_flight {WIDER_IN_FLIGHT} (diagnostic)",
+        f"{result['steady_fraction_of_budget']} of the budget in steady state, "
+        f"{result['http_429']} x 429 ({result['http_429_after_first_window']} late)",
+        "shows whether the default's shortfall is concurrency or throttle",
+    )
 
 
 def per_minute_of_budget() -> int:

@@ -77,10 +77,11 @@ class Pipeline:
         return result
 
     @staticmethod
-    def tail(result: subprocess.CompletedProcess, lines: int = 40) -> str:
-        """Return the last lines of a command's output, for assertion messages."""
+    def tail(result: subprocess.CompletedProcess, lines: int = 60) -> str:
+        """Return the last log lines of a command, without per-request noise."""
         output = (result.stdout or "") + (result.stderr or "")
-        return "\n".join(output.splitlines()[-lines:])
+        kept = [line for line in output.splitlines() if "HTTP Request:" not in line]
+        return "\n".join(kept[-lines:])
 
     def start(self, job: str) -> subprocess.Popen:
         """Start a job in the background, for tests that interrupt it."""

@@ -130,14 +130,28 @@ def _any_opt_out(members):
 
 
 def test_a_target_killed_mid_apply_resumes_without_repeating(pipeline, emulator):
+    """Also case R31: the killed run fails loudly and saves no final bookmark."""
+    corpus, _ = corpus_of(emulator)
     run = pipeline.start("dedup-apply")
     kill_target_after_merges(run, emulator, KILL_AFTER_MERGES)
     assert run.wait(timeout=KILL_WAIT_SECONDS) != 0
+    newest = max(contact["updatedAt"] for contact in corpus)
+    assert saved_bookmark(pipeline) != newest
 
     pipeline.run("dedup-apply")
 
     assert_outcome_is_right(emulator)
     assert max(merged_duplicates(emulator.control.requests()).values()) == 1
+
+
+def saved_bookmark(pipeline):
+    """Return the contacts bookmark Meltano saved for the apply, or None."""
+    result = pipeline.meltano("state", "get", APPLY_STATE_ID)
+    if result.returncode != 0 or not result.stdout.strip():
+        return None
+    state = json.loads(result.stdout).get("singer_state", {})
+    bookmarks = state.get("bookmarks", {})
+    return bookmarks.get("contacts", {}).get("replication_key_value")
 
 
 def kill_target_after_merges(run, emulator, merges):
@@ -204,12 +218,18 @@ def test_a_dry_run_leaves_the_apply_a_full_first_run(pipeline, emulator):
 def test_a_tap_crash_keeps_the_last_good_bookmark(pipeline, emulator):
     """Case R30: a failed extract must not overwrite a good bookmark."""
     pipeline.run("dedup-apply")
-    good = pipeline.meltano("state", "get", APPLY_STATE_ID)
-    emulator.control.fault("GET", "/v4/contacts", status=500, count=1000)
+    good = saved_state(pipeline)
+    emulator.control.fault("GET", "/v4/contacts", status=400, count=1000)
 
     failed = pipeline.meltano("run", "dedup-apply")
 
     assert failed.returncode != 0
-    kept = pipeline.meltano("state", "get", APPLY_STATE_ID)
-    assert (good.returncode, kept.stdout) == (0, good.stdout)
-    assert "bookmarks" in good.stdout
+    assert saved_state(pipeline) == good
+    assert good["singer_state"]["bookmarks"]["contacts"]["replication_key_value"]
+
+
+def saved_state(pipeline):
+    """Return the whole state Meltano saved for the apply."""
+    result = pipeline.meltano("state", "get", APPLY_STATE_ID)
+    assert result.returncode == 0, pipeline.tail(result)
+    return json.loads(result.stdout)

@@ -33,6 +33,7 @@ from podium_emulator.store import mask
 logger = logging.getLogger("podium_emulator")
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+SECRET_FIELDS = {"client_secret", "refresh_token"}
 _PHONE_LIKE = re.compile(r"[+\d\s().\-]{3,}")
 
 
@@ -134,7 +135,18 @@ def _log_entry(scope: dict, body: bytes) -> dict:
     }
     if scope["method"] in WRITE_METHODS:
         entry["body"] = _decoded(body)
+    if scope["path"] == "/oauth/token":
+        entry["body"] = _without_secrets(entry.get("body"))
     return entry
+
+
+def _without_secrets(body: object) -> object:
+    """A token request's body with the secret and refresh token hidden."""
+    if not isinstance(body, dict):
+        return "<form body not logged>" if body else body
+    return {
+        key: "***" if key in SECRET_FIELDS else value for key, value in body.items()
+    }
 
 
 def _decoded(body: bytes) -> object:

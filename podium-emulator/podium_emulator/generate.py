@@ -30,7 +30,7 @@ from faker import Faker
 
 from podium_emulator import phone_shapes
 from podium_emulator.clock import from_iso, to_iso
-from podium_emulator.corpus_io import write_jsonl
+from podium_emulator.corpus_io import read_corpus, read_jsonl, write_jsonl
 from podium_emulator.generate_locations import TAGS, attribute_catalogue, make_locations
 from podium_emulator.truth import build_truth, check_precision, normalise_name
 
@@ -59,6 +59,15 @@ class Corpus:
         write_jsonl(folder / "locations.jsonl", self.locations)
         write_jsonl(folder / "truth.jsonl", self.truth)
         return folder
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Corpus:
+        """Read a corpus folder written by `write` or `podium-emulator generate`."""
+        folder = Path(folder)
+        contacts, locations = read_corpus(folder)
+        truth_file = folder / "truth.jsonl"
+        truth = read_jsonl(truth_file) if truth_file.exists() else []
+        return cls(contacts, locations, truth)
 
 
 @dataclass

@@ -27,7 +27,7 @@ import httpx
 
 from podium_emulator.generate import Corpus, generate_corpus
 
-__all__ = ["Control", "Emulator", "generate_corpus", "run_emulator"]
+__all__ = ["Control", "Corpus", "Emulator", "generate_corpus", "run_emulator"]
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0

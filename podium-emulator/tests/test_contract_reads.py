@@ -306,3 +306,22 @@ def test_the_tag_and_attribute_catalogues_validate_against_the_schema(api, path)
     assert response.status_code == 200
     assert response.json()["data"]
     assert_valid(response.json(), schemas.response_schema("contacts", path, "GET", 200))
+
+
+def test_locations_page_by_limit_and_cursor(api, small_corpus):
+    first = api.get("/locations", params={"limit": 4}).json()
+    second = api.get("/locations", params={"cursor": first["metadata"]["nextCursor"]})
+
+    served = first["data"] + second.json()["data"]
+    assert len(first["data"]) == 4
+    assert "nextCursor" not in second.json()["metadata"]
+    assert sorted(loc["uid"] for loc in served) == sorted(
+        loc["uid"] for loc in small_corpus.locations
+    )
+
+
+def test_a_bad_location_limit_is_refused(api):
+    response = api.get("/locations", params={"limit": "101"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_request_values"

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 from podium_emulator.phones import natural_key_of
-from podium_emulator.testing import generate_corpus
+from podium_emulator.testing import Corpus, generate_corpus
 from podium_emulator.truth import check_precision
 
 REASONS = {"shared_line", "consent_conflict", "cross_location", "name_conflict"}
@@ -36,6 +36,14 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path):
 
     for name in ("contacts.jsonl", "locations.jsonl", "truth.jsonl"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_a_written_corpus_reads_back_equal(tmp_path):
+    corpus = generate_corpus(contacts=80, seed=5)
+
+    again = Corpus.read(corpus.write(tmp_path))
+
+    assert again == corpus
 
 
 def test_another_seed_writes_another_corpus():

@@ -129,6 +129,15 @@ def test_the_refresh_grant_returns_a_bearer_token_with_scopes(emulator):
     assert response.json()["expires_in"] == 36000
 
 
+def test_the_request_log_never_keeps_the_client_secret(emulator):
+    grant(emulator)
+
+    logged = [r for r in emulator.control.requests() if r["path"] == "/oauth/token"]
+    assert logged[-1]["body"]["client_secret"] == "***"
+    assert logged[-1]["body"]["refresh_token"] == "***"
+    assert logged[-1]["body"]["client_id"] == "demo-client"
+
+
 def test_the_refresh_grant_accepts_a_form_body(emulator):
     body = {**emulator.credentials, "grant_type": "refresh_token"}
 

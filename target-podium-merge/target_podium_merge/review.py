@@ -14,6 +14,7 @@ CSV_COLUMNS = (
     "reason",
     "natural_key",
     "uid",
+    "name",
     "proposed_primary",
     "updated_at",
     "field_count",
@@ -57,18 +58,19 @@ def _write_csv(path: Path, items: list[dict]) -> None:
 
 def _csv_rows(item: dict) -> list[dict]:
     """One row per member, with an empty decision column for a person to fill."""
-    names = "; ".join(item.get("location_names") or [])
+    cluster_names = item.get("location_names") or []
     return [
         {
             "cluster": item.get("cluster_id"),
             "reason": item.get("reason"),
             "natural_key": item.get("natural_key"),
             "uid": member.get("uid"),
+            "name": member.get("name"),
             "proposed_primary": member.get("uid") == item.get("primary_uid"),
             "updated_at": member.get("updated_at"),
             "field_count": member.get("field_count"),
             "location_uids": "; ".join(member.get("location_uids") or []),
-            "location_names": names,
+            "location_names": "; ".join(member.get("location_names") or cluster_names),
             "decision": "",
         }
         for member in item.get("members") or []

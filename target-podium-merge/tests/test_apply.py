@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_applier
-from fake_podium import FakePodium, contact, plan_for
+from merge_fakes import FakePodium, contact, make_applier, plan_for
 
 
 @pytest.fixture

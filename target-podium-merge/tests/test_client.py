@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_applier
-from fake_podium import FakePodium, contact
+from merge_fakes import FakePodium, contact, make_applier
 from target_podium_merge import errors
 from target_podium_merge.throttle import Throttle
 

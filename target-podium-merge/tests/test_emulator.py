@@ -26,7 +26,7 @@ testing = pytest.importorskip(
     "podium_emulator.testing", reason="emulator not importable"
 )
 
-from emulated import (  # noqa: E402
+from merge_emulated import (  # noqa: E402
     plan_from_contacts,
     plans_from_truth,
     run_target,
@@ -225,6 +225,7 @@ def test_two_targets_with_overlapping_plans_never_merge_twice(fresh, corpus, tmp
             )
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(fresh, corpus, tmp_path):
     from target_podium_merge.state import MergeState
 

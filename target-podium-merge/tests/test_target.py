@@ -9,7 +9,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from fake_podium import ACCESS_TOKEN, CREDENTIALS, FakePodium, contact, plan_for
+from merge_fakes import ACCESS_TOKEN, CREDENTIALS, FakePodium, contact, plan_for
 from singer_sdk.testing import get_target_test_class
 from target_podium_merge.target import Engine, TargetPodiumMerge
 

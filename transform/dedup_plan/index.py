@@ -73,18 +73,41 @@ class ContactIndex:
         self.path = Path(path)
         self.existed = self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # The mapper writes batches from one background thread at a time.
-        self.db = sqlite_utils.Database(
-            sqlite3.connect(self.path, check_same_thread=False)
-        )
+        self.db = sqlite_utils.Database(sqlite3.connect(self.path))
         self.conn: sqlite3.Connection = self.db.conn
         self.placeholders = placeholders
         self._configure()
         self._create_tables()
-        self.index_id = self._index_id()
+        self.index_id: str | None = self._index_id()
         self.contacts_at_open = self.contact_count()
-        self._latest_seen: str | None = None
+        self.latest_seen: str | None = None
         self.run_id = self._begin_run()
+
+    @classmethod
+    def for_batches(
+        cls,
+        path: str | Path,
+        placeholders: frozenset[str],
+        run_id: int,
+        contacts_at_open: int,
+    ) -> ContactIndex:
+        """Open an index that a run already started, only to write batches.
+
+        Used by the worker process that writes contacts while the mapper
+        reads the next lines; the run itself belongs to the opening process.
+        """
+        index = cls.__new__(cls)
+        index.path = Path(path)
+        index.existed = True
+        index.db = sqlite_utils.Database(sqlite3.connect(index.path))
+        index.conn = index.db.conn
+        index.placeholders = placeholders
+        index._configure()
+        index.index_id = None
+        index.contacts_at_open = contacts_at_open
+        index.latest_seen = None
+        index.run_id = run_id
+        return index
 
     # Setup
 
@@ -166,6 +189,14 @@ class ContactIndex:
         """
         return self.write_contact_rows(self.contact_rows(records))
 
+    def write_contact_lines(self, lines: Sequence[str]) -> int:
+        """Upsert a batch of raw Singer RECORD lines of the `contacts` stream.
+
+        Returns:
+            The number of contacts written.
+        """
+        return self.upsert_contacts([orjson.loads(line)["record"] for line in lines])
+
     def contact_rows(self, records: Sequence[Mapping]) -> ContactRows:
         """Turn a batch of `contacts` records into index rows (CPU only)."""
         return ContactRows(
@@ -199,7 +230,7 @@ class ContactIndex:
                 "insert or ignore into touched_keys values (?)",
                 [(key[1],) for key in rows.keys],
             )
-        self._note_latest(row[3] for row in rows.contacts)
+        self.note_latest(row[3] for row in rows.contacts)
         return len(uids)
 
     def upsert_locations(self, records: Sequence[Mapping]) -> int:
@@ -269,12 +300,13 @@ class ContactIndex:
             "select value from meta where key = 'latest_updated_at'"
         ).fetchone()
         stored = row[0] if row else None
-        return max(filter(None, (stored, self._latest_seen)), default=None)
+        return max(filter(None, (stored, self.latest_seen)), default=None)
 
-    def _note_latest(self, updated_ats: Iterable[str | None]) -> None:
+    def note_latest(self, updated_ats: Iterable[str | None]) -> None:
+        """Remember the latest `updatedAt` written in this run."""
         latest = max(filter(None, updated_ats), default=None)
-        if latest and (self._latest_seen is None or latest > self._latest_seen):
-            self._latest_seen = latest
+        if latest and (self.latest_seen is None or latest > self.latest_seen):
+            self.latest_seen = latest
 
     def finish_run(self, mode: str, counts: Mapping[str, int]) -> None:
         """Record how the run went in `plan_runs`."""
@@ -348,25 +380,29 @@ def _sorted(values: Iterable[str] | None) -> list[str]:
 
 
 def _key_rows(record: Mapping) -> list[tuple[str, str, str | None]]:
-    phones = record.get("phones") or ()
-    types = {phone.get("natural_key"): phone.get("number_type") for phone in phones}
-    # The tap leaves business lines out of natural_keys; index them anyway, so
-    # the contacts on one line reach review as shared_line instead of never
-    # meeting (shared_keys.sql keeps a business line from joining a cluster).
-    lines = [p["natural_key"] for p in phones if _is_business_line(p)]
-    keys = dict.fromkeys([*(record.get("natural_keys") or ()), *lines])
-    return [(record["uid"], key, types.get(key)) for key in keys]
-
-
-def _is_business_line(phone: Mapping) -> bool:
-    return phone.get("reason") == "business_line" and bool(phone.get("natural_key"))
+    uid = record["uid"]
+    natural_keys = record.get("natural_keys") or ()
+    types: dict[str, str | None] = {}
+    lines: list[str] = []
+    for phone in record.get("phones") or ():
+        key = phone.get("natural_key")
+        types[key] = phone.get("number_type")
+        # The tap leaves business lines out of natural_keys; index them anyway
+        # so the contacts on one line reach review as shared_line instead of
+        # never meeting (a business line never joins a cluster).
+        if key and phone.get("reason") == "business_line":
+            lines.append(key)
+    keys = dict.fromkeys([*natural_keys, *lines]) if lines else natural_keys
+    return [(uid, key, types.get(key)) for key in keys]
 
 
 def _valid_phones(record: Mapping) -> list[Mapping]:
     return [
         phone
         for phone in record.get("phones") or ()
-        if phone.get("valid") and phone.get("e164") and not _is_business_line(phone)
+        if phone.get("valid")
+        and phone.get("e164")
+        and phone.get("reason") != "business_line"
     ]
 
 

@@ -51,6 +51,7 @@ create table if not exists plan_runs (
 );
 
 -- Per-connection scratch tables of one run.
--- keys this run's contacts hold now or held before it
-create temp table if not exists touched_keys (natural_key text primary key);
+-- keys this run's contacts hold now or held before it (emptied per run;
+-- a real table, because a worker process writes it)
+create table if not exists touched_keys (natural_key text primary key);
 create temp table if not exists merged_away (uid text primary key);

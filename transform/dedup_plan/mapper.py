@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import logging
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import orjson
 from singer_sdk import typing as th
@@ -19,7 +20,8 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import SchemaMessage, StateMessage
 
-from dedup_plan.index import ContactIndex, ContactRows
+from dedup_plan import index_worker
+from dedup_plan.index import ContactIndex
 from dedup_plan.names import DEFAULT_PLACEHOLDER_NAMES
 from dedup_plan.planner import PlanCounts, Planner
 from dedup_plan.schemas import MERGE_PLANS_SCHEMA, REVIEW_ITEMS_SCHEMA
@@ -71,13 +73,14 @@ class DedupPlanMapper(InlineMapper):
         super().__init__(*args, **kwargs)
         self.settings = PlanSettings.from_config(self.config)
         self._index: ContactIndex | None = None
-        self._contacts: list[dict] = []
+        self._contacts: list[str] = []
         self._locations: list[dict] = []
         self._held_state: dict | None = None
         self._incremental = False
         self._counts = {"contacts_seen": 0, "locations_seen": 0}
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+        self._worker: ProcessPoolExecutor | None = None
         self._pending_write: Future | None = None
+        self._batches_written = 0
 
     @property
     def index(self) -> ContactIndex:
@@ -92,16 +95,20 @@ class DedupPlanMapper(InlineMapper):
 
     def map_schema_message(self, message_dict: dict) -> t.Iterable[t.Any]:
         """Pass a SCHEMA through unchanged."""
-        yield self._raw_line()
+        return (self._raw_line(),)
 
     def map_record_message(self, message_dict: dict) -> t.Iterable[t.Any]:
         """Pass a RECORD through, indexing contacts and locations on the way."""
+        # Called a million times: a tuple, not a generator, and no helpers.
         stream = message_dict["stream"]
+        line = self.message_reader.last_line
         if stream == "contacts":
-            self._add(self._contacts, message_dict["record"])
+            self._contacts.append(line)
+            if len(self._contacts) >= BATCH_SIZE:
+                self._flush_batches()
         elif stream == "locations":
             self._add(self._locations, message_dict["record"])
-        yield self._raw_line()
+        return (RawLine(line),)
 
     def map_state_message(self, message_dict: dict) -> t.Iterable[t.Any]:
         """Hold a STATE until the plans built from the records before it are out."""
@@ -115,7 +122,7 @@ class DedupPlanMapper(InlineMapper):
 
     def map_activate_version_message(self, message_dict: dict) -> t.Iterable[t.Any]:
         """Pass an ACTIVATE_VERSION through unchanged."""
-        yield self._raw_line()
+        return (self._raw_line(),)
 
     def process_endofpipe(self) -> None:
         """Plan from the index, emit the plans, then release the held STATE."""
@@ -123,8 +130,7 @@ class DedupPlanMapper(InlineMapper):
             logger.info("No input received; nothing to plan")
             return
         self._flush_batches()
-        self._wait_for_writes()
-        self._writer.shutdown()
+        self._stop_worker()
         self._mark_gone_if_full_sync()
         merged = self.index.load_merged_contacts(self.settings.merge_state_db)
         planner = Planner(self.index, self.settings)
@@ -144,7 +150,7 @@ class DedupPlanMapper(InlineMapper):
 
     def _flush_batches(self) -> None:
         if self._contacts:
-            self._write_in_background(self.index.contact_rows(self._contacts))
+            self._write_contact_lines(self._contacts)
             self._counts["contacts_seen"] += len(self._contacts)
             self._contacts = []
         if self._locations:
@@ -154,16 +160,44 @@ class DedupPlanMapper(InlineMapper):
             )
             self._locations = []
 
-    def _write_in_background(self, rows: ContactRows) -> None:
-        # SQLite releases the GIL while it writes, so parsing the next batch
-        # overlaps with writing this one; one batch in flight bounds memory.
+    def _write_contact_lines(self, lines: list[str]) -> None:
+        # The first batch is written here; a run with more starts one worker
+        # process, so parsing and writing batch n overlaps reading batch n+1.
         self._wait_for_writes()
-        self._pending_write = self._writer.submit(self.index.write_contact_rows, rows)
+        if self._worker is None and not self._batches_written:
+            self.index.write_contact_lines(lines)
+        else:
+            self._pending_write = self._start_worker().submit(
+                index_worker.write_lines, lines
+            )
+        self._batches_written += 1
+
+    def _start_worker(self) -> ProcessPoolExecutor:
+        if self._worker is None:
+            self._worker = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=index_worker.start,
+                initargs=(
+                    str(self.index.path),
+                    self.index.placeholders,
+                    self.index.run_id,
+                    self.index.contacts_at_open,
+                ),
+            )
+        return self._worker
 
     def _wait_for_writes(self) -> None:
         if self._pending_write is not None:
-            self._pending_write.result()
+            _written, latest = self._pending_write.result()
+            self.index.note_latest([latest])
             self._pending_write = None
+
+    def _stop_worker(self) -> None:
+        self._wait_for_writes()
+        if self._worker is not None:
+            self._worker.shutdown()
+            self._worker = None
 
     def _mark_gone_if_full_sync(self) -> None:
         if self._incremental:

@@ -25,8 +25,17 @@ class RawLine:
     text: str
 
 
+# How singer-sdk taps (and bench/synthetic.py) write a contacts RECORD.
+CONTACT_RECORD_PREFIX = '{"type":"RECORD","stream":"contacts","record":'
+
+
 class LineKeepingReader(SimpleSingerReader):
-    """A Singer reader that remembers the raw line of the current message."""
+    """A Singer reader that remembers the raw line of the current message.
+
+    A `contacts` RECORD line in the SDK's own compact form is not parsed here:
+    the index writer parses it (in a worker process) and the mapper passes the
+    raw line through, so the main process never needs its fields.
+    """
 
     def __init__(self) -> None:
         """Start with no line read."""
@@ -41,6 +50,8 @@ class LineKeepingReader(SimpleSingerReader):
         because records pass through as their raw lines.
         """
         self.last_line = line
+        if line.startswith(CONTACT_RECORD_PREFIX):
+            return {"type": "RECORD", "stream": "contacts", "record": None}
         try:
             return orjson.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -69,7 +80,7 @@ class BufferedWriter(SimpleSingerWriter):
 
     def write_message(self, message: Message | RawLine) -> None:
         """Gather one message; write the chunk once it is large enough."""
-        if isinstance(message, RawLine) and message.text.endswith("\n"):
+        if type(message) is RawLine and message.text[-1:] == "\n":
             self._lines.append(message.text)
         else:
             self._lines.append(self.format_message(message) + "\n")

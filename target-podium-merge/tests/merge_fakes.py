@@ -6,8 +6,14 @@ import copy
 import itertools
 import json
 import re
+from pathlib import Path
 
 import httpx
+from target_podium_merge.apply import ApplySettings, ClusterApplier
+from target_podium_merge.audit import AuditLog
+from target_podium_merge.client import PodiumClient
+from target_podium_merge.state import MergeState
+from target_podium_merge.throttle import Throttle
 
 API = "http://127.0.0.1:9/v4"
 OAUTH = "http://127.0.0.1:9/oauth/token"
@@ -251,3 +257,33 @@ def plan_for(primary: dict, duplicates: list[dict], **extra: object) -> dict:
     }
     plan.update(extra)
     return plan
+
+
+def make_applier(
+    podium: FakePodium, tmp_path: Path, *, dry_run: bool = False, **settings: object
+) -> ClusterApplier:
+    """Wire a client, state and audit log in tmp_path to the fake."""
+    recorded: list = []
+    client = PodiumClient(
+        api_url=API,
+        oauth_url=OAUTH,
+        credentials=CREDENTIALS,
+        throttle=Throttle(60_000),
+        dry_run=dry_run,
+        record_dry_run=lambda call, _cluster: recorded.append(call),
+        transport=podium.transport(),
+        max_tries=3,
+        backoff_base=0.001,
+        sleep=lambda _s: None,
+    )
+    client.recorded = recorded  # type: ignore[attr-defined]
+    applier = ClusterApplier(
+        client,
+        MergeState(tmp_path / "state.db"),
+        AuditLog(tmp_path / "audit-log.jsonl"),
+        ApplySettings(
+            dry_run=dry_run, confirm_timeout=0.2, poll_interval=0.01, **settings
+        ),  # type: ignore[arg-type]
+        sleep=lambda _s: None,
+    )
+    return applier
