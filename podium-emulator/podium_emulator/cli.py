@@ -137,7 +137,10 @@ def _load(emulator, folder: Path) -> None:
 
 def _listen(host: str, port: int) -> socket.socket:
     """Bind and listen before announcing, so the first request never races."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only
+    # when the proto says TCP, and without it every small response waits ~40 ms
+    # for a delayed ACK (Nagle).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.listen(1024)

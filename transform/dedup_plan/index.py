@@ -137,6 +137,7 @@ class ContactIndex:
     def _begin_run(self) -> int:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with self.conn:
+            self.conn.execute("delete from touched_keys")
             cursor = self.conn.execute(
                 "insert into plan_runs (started_at) values (?)", (started_at,)
             )

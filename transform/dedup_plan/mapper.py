@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import typing as t
 import multiprocessing
+import typing as t
 from concurrent.futures import Future, ProcessPoolExecutor
 
 import orjson

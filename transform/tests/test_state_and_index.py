@@ -163,3 +163,20 @@ def test_an_incremental_run_replans_the_whole_chain_a_contact_belongs_to(mapper)
     (item,) = mapper.run(singer_lines([changed], state=tap_state(marker))).reviews
     assert sorted(member["uid"] for member in item["members"]) == ["a", "b", "c"]
     assert item["planned_at"] == "2026-11-05T00:00:00Z"
+
+
+def test_batches_written_by_the_worker_process_give_the_same_plans(
+    mapper, monkeypatch, tmp_path
+):
+    contacts = [
+        contact(f"p{n}{copy}", keys=[f"+6149157{n:04d}"])
+        for n in range(6)
+        for copy in "ab"
+    ]
+    in_process = mapper.run(singer_lines(contacts, state=tap_state()))
+    monkeypatch.setattr("dedup_plan.mapper.BATCH_SIZE", 3)
+    mapper.index_db = tmp_path / "worker" / "index.db"
+    with_worker = mapper.run(singer_lines(contacts, state=tap_state()), compact=True)
+    assert len(with_worker.plans) == 6
+    assert with_worker.plans == in_process.plans
+    assert with_worker.states[-1]["bookmarks"]["dedup_plan"]["contacts"] == 12
