@@ -122,8 +122,9 @@ def _phone(key: str) -> dict:
 
 
 def _changed(record: dict) -> dict:
-    # A 1% change: the operator fixed the name and the contact was touched.
-    record["name"] = record["name"] + " X"
+    # A 1% change: the contact gave a new email, which leaves its routing alone.
+    record["emails"] = [*record["emails"], f"{record['uid']}.new@example.test"]
+    record["field_count"] += 1
     record["updatedAt"] = "2026-12-01T00:00:00Z"
     return record
 

@@ -233,7 +233,11 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(fresh, corpus, tmp_
     interrupted = 0
     for trial in range(20):
         fresh.control.reset()
-        fresh.control.settings(merge_delay=0.05, rate_limit=100_000, rate_window=1.0)
+        # A real API's round trip (40 ms) keeps the run long enough that most kills
+        # land mid-run rather than after it.
+        fresh.control.settings(
+            merge_delay=0.05, latency_ms=40, rate_limit=100_000, rate_window=1.0
+        )
         plans = merge_plans(fresh, corpus, limit=5)
         before = {c["uid"]: c for c in fresh.control.snapshot()}
         folder = tmp_path / f"trial-{trial}"
