@@ -143,6 +143,7 @@ def pipeline(plugins_installed, emulator, tmp_path) -> Pipeline:
         "TARGET_PODIUM_MERGE_STATE_DB": str(work / "merge-state.db"),
         "TARGET_PODIUM_MERGE_OUTPUT_DIR": str(work / "output"),
         "TARGET_PODIUM_MERGE_REQUESTS_PER_MINUTE": "60000",
+        "TARGET_PODIUM_MERGE_MAX_IN_FLIGHT": "8",
         "TARGET_PODIUM_MERGE__DRY_RUN_STATE_DB": str(work / "dry-run-state.db"),
         "TARGET_PODIUM_MERGE__DRY_RUN_OUTPUT_DIR": str(work / "output-dry-run"),
         "TAP_PODIUM_REQUESTS_PER_MINUTE": "60000",
