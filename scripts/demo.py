@@ -48,6 +48,12 @@ CLIENT_REQUESTS_PER_MINUTE = int(RATE_LIMIT * 60 / RATE_WINDOW_SECONDS * 0.9)
 STARTUP_TIMEOUT_SECONDS = 60
 RUN_TIMEOUT_SECONDS = 480
 JOBS = ("dedup", "dedup-apply", "dedup-apply")
+# podium-emulator's published demo credentials (not secrets).
+DEMO_CREDENTIALS = {
+    "CLIENT_ID": "demo-client",
+    "CLIENT_SECRET": "demo-secret",
+    "REFRESH_TOKEN": "demo-refresh-token",
+}
 # Log lines too frequent to be progress: singer-sdk metrics, httpx per request.
 QUIET_LINES = ("METRIC", "HTTP Request:")
 
@@ -171,7 +177,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def pipeline_env(emu: Emulator) -> dict[str, str]:
-    """Return the environment that points every plugin at the demo's files."""
+    """Return the environment that points every plugin at the demo's files.
+
+    The plugins' URLs and credentials are pinned here too: a setting's own
+    environment variable (say TAP_PODIUM_API_URL, left in a shell from a real
+    run) would otherwise win over the `dev` environment and leave 127.0.0.1.
+    """
     return {
         **os.environ,
         "MELTANO_ENVIRONMENT": "dev",
@@ -179,6 +190,7 @@ def pipeline_env(emu: Emulator) -> dict[str, str]:
         "MELTANO_CLI_LOG_FORMAT": "uncolored",
         "MELTANO_STATE_BACKEND_URI": (WORK_DIR / "meltano-state").as_uri(),
         "PODIUM_EMULATOR_PORT": str(emu.port),
+        **emulator_settings(emu),
         "TAP_PODIUM_REQUESTS_PER_MINUTE": str(CLIENT_REQUESTS_PER_MINUTE),
         "DEDUP_PLAN_INDEX_DB": str(WORK_DIR / "index.db"),
         "DEDUP_PLAN_MERGE_STATE_DB": str(WORK_DIR / "merge-state.db"),
@@ -188,6 +200,19 @@ def pipeline_env(emu: Emulator) -> dict[str, str]:
         "TARGET_PODIUM_MERGE_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT),
         "TARGET_PODIUM_MERGE__DRY_RUN_STATE_DB": str(WORK_DIR / "dry-run-state.db"),
         "TARGET_PODIUM_MERGE__DRY_RUN_OUTPUT_DIR": str(OUTPUT_DIR / "dry-run"),
+    }
+
+
+def emulator_settings(emu: Emulator) -> dict[str, str]:
+    """Return every plugin's URL and credential variables, set to the emulator's."""
+    values = {
+        "API_URL": emu.base_url,
+        "OAUTH_URL": emu.base_url.removesuffix("/v4") + "/oauth/token",
+        **DEMO_CREDENTIALS,
+    }
+    prefixes = ("TAP_PODIUM", "TARGET_PODIUM_MERGE", "TARGET_PODIUM_MERGE__DRY_RUN")
+    return {
+        f"{prefix}_{key}": value for prefix in prefixes for key, value in values.items()
     }
 
 
@@ -203,13 +228,15 @@ def meltano_run(job: str, env: dict[str, str]) -> float:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stream_lines(process)
+    echo = threading.Thread(target=stream_lines, args=(process,), daemon=True)
+    echo.start()
     try:
         code = process.wait(timeout=RUN_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         stop(process)
         message = f"`meltano run {job}` ran over {RUN_TIMEOUT_SECONDS} s"
         raise DemoError(message) from None
+    echo.join(timeout=10)
     if code != 0:
         raise DemoError(f"`meltano run {job}` failed ({code}); its log is above")
     return time.monotonic() - started
@@ -268,8 +295,10 @@ def main() -> int:
         say(f"demo failed: {error}")
         return 1
     result["demo_wall_seconds"] = round(time.monotonic() - started, 1)
+    result["checks"] = scoring.done_checks(result)
     (OUTPUT_DIR / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
     print(scoring.format_table(result), flush=True)
+    print(scoring.format_checks(result["checks"]), flush=True)
     say(f"wrote {OUTPUT_DIR.relative_to(ROOT)}/summary.json")
     return 0
 

@@ -478,6 +478,31 @@ def build_summary(
     }
 
 
+def done_checks(summary: dict) -> dict[str, bool]:
+    """Check the figures against issue 6's "done when" list."""
+    return {
+        "precision is 1.0": summary["precision"] == 1.0,
+        "recall is at least 0.9": (summary["recall"] or 0.0) >= 0.9,
+        "every expected opt-out preserved": (
+            summary["opt_outs_preserved"] == summary["opt_outs_expected"]
+        ),
+        "no field value lost": summary["field_values_lost"] == 0,
+        "no 429 after the first rate window": (
+            summary["http_429_after_first_window"] == 0
+        ),
+        "the second run merges nothing": summary["second_run_merges"] == 0,
+        "the dry run writes nothing": summary["dry_run_writes"] == 0,
+        "no hard delete": summary["hard_deletes"] == 0,
+    }
+
+
+def format_checks(checks: dict[str, bool]) -> str:
+    """Render the done checks as PASS/FAIL lines."""
+    return "\n".join(
+        f"  {'PASS' if passed else 'FAIL'}  {name}" for name, passed in checks.items()
+    )
+
+
 def format_table(summary: dict) -> str:
     """Render the headline figures of a summary as a two-column text table."""
     rows = [

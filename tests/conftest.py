@@ -95,6 +95,21 @@ class Pipeline:
         )
 
 
+def emulator_settings(emulator) -> dict[str, str]:
+    """Pin every plugin's URL and credentials to the emulator.
+
+    A setting's own variable left in the shell (TAP_PODIUM_API_URL from a real
+    run) would otherwise win over the `ci` environment and leave 127.0.0.1.
+    """
+    values = {
+        "API_URL": emulator.api_url,
+        "OAUTH_URL": emulator.oauth_url,
+        **{key.upper(): value for key, value in emulator.credentials.items()},
+    }
+    prefixes = ("TAP_PODIUM", "TARGET_PODIUM_MERGE", "TARGET_PODIUM_MERGE__DRY_RUN")
+    return {f"{p}_{key}": value for p in prefixes for key, value in values.items()}
+
+
 @pytest.fixture(scope="session")
 def plugins_installed() -> None:
     """Fail fast, with the fix, when `meltano install` has not been run."""
@@ -138,6 +153,7 @@ def pipeline(plugins_installed, emulator, tmp_path) -> Pipeline:
         "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
         "MELTANO_STATE_BACKEND_URI": (work / "state").as_uri(),
         "PODIUM_EMULATOR_PORT": str(emulator.api_url.split(":")[2].split("/")[0]),
+        **emulator_settings(emulator),
         "DEDUP_PLAN_INDEX_DB": str(work / "index.db"),
         "DEDUP_PLAN_MERGE_STATE_DB": str(work / "merge-state.db"),
         "TARGET_PODIUM_MERGE_STATE_DB": str(work / "merge-state.db"),

@@ -223,6 +223,16 @@ def test_summary_reports_every_figure_the_issue_lists(corpus_dir, tmp_path):
         "wall_seconds": 6.0,
     }
     assert "precision" in scoring.format_table(result)
+    assert scoring.done_checks(result) == {
+        "precision is 1.0": True,
+        "recall is at least 0.9": True,
+        "every expected opt-out preserved": True,
+        "no field value lost": True,
+        "no 429 after the first rate window": True,
+        "the second run merges nothing": True,
+        "the dry run writes nothing": True,
+        "no hard delete": True,
+    }
 
 
 @pytest.mark.parametrize(
