@@ -248,6 +248,31 @@ def opt_out_figures(
     return {"opt_outs_expected": expected, "opt_outs_preserved": preserved}
 
 
+def spread_opt_outs(corpus: list[dict], snapshot: list[dict]) -> dict[str, int]:
+    """Count live contacts that gained an opt-out no member of their cluster had.
+
+    Consent belongs to a channel, so an opt-out written on one survivor's phone
+    string reaches every contact that carries the same string; a contact of
+    another cluster (or of none) can end opted out without ever asking.
+    """
+    before = {contact["uid"]: opt_outs(contact) for contact in corpus}
+    families: dict[str, set[str]] = {}
+    for uid, survivor in survivors(snapshot).items():
+        if survivor is not None:
+            families.setdefault(survivor, set()).add(uid)
+    spread: Counter[str] = Counter()
+    for contact in snapshot:
+        if contact["uid"] in families:
+            held = set().union(
+                *(before.get(u, set()) for u in families[contact["uid"]])
+            )
+            spread.update(opt_outs(contact) - held)
+    return {
+        "opt_outs_spread": sum(spread.values()),
+        "opt_outs_spread_by_kind": dict(spread),
+    }
+
+
 # --- field values --------------------------------------------------------------
 
 
@@ -460,6 +485,7 @@ def build_summary(
             Counter(g.get("reason") for g in truth_groups(truth, "review"))
         ),
         **opt_out_figures(truth, corpus, final_snapshot),
+        **spread_opt_outs(corpus, final_snapshot),
         **field_value_figures(truth, final_snapshot),
         "precision": precision,
         "recall": recall,
@@ -518,6 +544,7 @@ def format_table(summary: dict) -> str:
             "opt-outs preserved",
             f"{summary['opt_outs_preserved']} / {summary['opt_outs_expected']}",
         ),
+        ("opt-outs spread to others", summary["opt_outs_spread"]),
         ("field values lost", summary["field_values_lost"]),
         ("API calls", summary["api_calls"]),
         ("HTTP 429 (after 1st window)", _late(summary)),

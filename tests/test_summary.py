@@ -246,3 +246,18 @@ def test_summary_reports_every_figure_the_issue_lists(corpus_dir, tmp_path):
 )
 def test_odd_spellings_of_a_kept_phone_still_count_as_kept(raw):
     assert scoring.phone_keys([raw], ["AU"]) == {"+61412345678"}
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "spread"),
+    [
+        pytest.param(GOOD_END, 0, id="opt-out-from-a-member"),
+        pytest.param(
+            [*GOOD_END[:3], opted_out(HOUSE_1), HOUSE_2, ALONE],
+            1,
+            id="opt-out-on-a-stranger",
+        ),
+    ],
+)
+def test_opt_outs_no_member_of_the_cluster_had_are_counted_as_spread(snapshot, spread):
+    assert scoring.spread_opt_outs(CORPUS, snapshot)["opt_outs_spread"] == spread

@@ -8,7 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from podium_emulator.settings import DEFAULT_SCOPES, Settings
+from podium_emulator.settings import DEFAULT_SCOPES, LIST_ORDERS, Settings
 
 logger = logging.getLogger("podium_emulator")
 
@@ -66,7 +66,15 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cross-location-merge", choices=["allow", "block"], default="block"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random 5xx")
+    parser.add_argument(
+        "--list-order",
+        choices=LIST_ORDERS,
+        default=defaults.list_order,
+        help="order of the contact list: by updatedAt, or shuffled per cursor walk",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the random 5xx and the shuffle"
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -117,6 +125,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         refresh_token=args.refresh_token,
         scopes=tuple(args.scopes.split()),
         cross_location_merge=args.cross_location_merge,
+        list_order=args.list_order,
         seed=args.seed,
     )
 

@@ -1,5 +1,8 @@
 """Opaque list cursors: the position, the filter, the page size and the issue time.
 
+A cursor of a shuffled walk also carries the walk's shuffle, so the walk keeps
+its order to the end whatever the `list_order` setting becomes meanwhile.
+
 A cursor is `base64url(json).signature`, signed with HMAC-SHA256 under a
 per-process secret, so a client cannot forge or edit one. It expires after the
 cursor lifetime, or at once when the control surface expires every cursor.
@@ -20,12 +23,17 @@ from podium_emulator.errors import ApiError
 
 @dataclass(frozen=True)
 class Page:
-    """Where the next page starts, and the query it continues."""
+    """Where the next page starts, and the query it continues.
+
+    `walk` is None for the `(updatedAt, uid)` order; for a shuffled walk it is
+    the walk's shuffle and the position is the last `uid` served.
+    """
 
     updated_at: str
     uid: str
     limit: int
     updated_after: str | None
+    walk: str | None = None
 
 
 class Cursors:
@@ -47,6 +55,7 @@ class Cursors:
             "u": page.updated_after,
             "t": int(clock.now()),
             "g": self._generation,
+            "w": page.walk,
         }
         body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
         return f"{body.rstrip('=')}.{self._sign(body.rstrip('='))}"
@@ -64,7 +73,7 @@ class Cursors:
         if clock.now() - payload.get("t", 0) > lifetime:
             raise _invalid("The cursor has expired; restart from your last bookmark.")
         updated_at, uid = payload["p"]
-        return Page(updated_at, uid, payload["l"], payload.get("u"))
+        return Page(updated_at, uid, payload["l"], payload.get("u"), payload.get("w"))
 
     def _verified(self, cursor: str) -> dict:
         body, _, signature = cursor.partition(".")

@@ -42,13 +42,35 @@ async def list_contacts(request: Request) -> Response:
     """A page of live contacts; `nextCursor` whenever the page is full."""
     emulator = authorize(request, "read_contacts")
     page = _requested_page(request, emulator)
-    contacts = emulator.store.page_after((page.updated_at, page.uid), page.limit)
+    contacts = _served_page(emulator, page)
     next_cursor = None
     if len(contacts) == page.limit:
         last = contacts[-1]
-        position = Page(last["updatedAt"], last["uid"], page.limit, page.updated_after)
+        position = Page(
+            last["updatedAt"], last["uid"], page.limit, page.updated_after, page.walk
+        )
         next_cursor = emulator.cursors.issue(position)
     return envelope(request, contacts, nextCursor=next_cursor)
+
+
+def _served_page(emulator: Emulator, page: Page) -> list[dict]:
+    """The contacts of one page, in the order of the walk the page belongs to."""
+    if page.walk is None:
+        return emulator.store.page_after((page.updated_at, page.uid), page.limit)
+    return emulator.store.shuffled_page_after(
+        page.walk, page.uid or None, page.limit, page.updated_after
+    )
+
+
+def _new_walk(emulator: Emulator) -> str | None:
+    """The shuffle of a walk that starts now; None in `updated` order.
+
+    Deterministic: the n-th walk since the corpus was loaded gets the same
+    shuffle for the same seed.
+    """
+    if emulator.settings.list_order != "shuffled":
+        return None
+    return f"{emulator.settings.seed}:{emulator.store.start_walk()}"
 
 
 def _requested_page(request: Request, emulator: Emulator) -> Page:
@@ -59,12 +81,15 @@ def _requested_page(request: Request, emulator: Emulator) -> Page:
     limit = _limit(query.get("limit"))
     updated_after = query.get("updated_at")
     if updated_after is None:
-        return Page(*START, limit, None)
+        return Page(*START, limit, None, _new_walk(emulator))
     try:
         clock.from_iso(updated_after)
     except ValueError as error:
         message = "updated_at must look like 2024-01-31T23:59:59Z."
         raise invalid(message) from error
+    walk = _new_walk(emulator)
+    if walk is not None:
+        return Page(*START, limit, updated_after, walk)
     # Strictly after: every uid sorts below this sentinel at that second.
     return Page(updated_after, "\uffff", limit, updated_after)
 

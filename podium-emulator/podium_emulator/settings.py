@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 DEFAULT_SCOPES = ("read_contacts", "write_contacts", "read_locations")
+# "updated": (updatedAt, uid); "shuffled": a pseudo-random order per cursor walk.
+LIST_ORDERS = ("updated", "shuffled")
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Settings:
     refresh_token: str = "demo-refresh-token"
     scopes: tuple[str, ...] = field(default=DEFAULT_SCOPES)
     cross_location_merge: str = "block"
+    list_order: str = "updated"
     seed: int = 0
 
     def update(self, changes: dict) -> None:
@@ -53,6 +56,8 @@ def _coerce(current: object, value: object, name: str) -> object:
         return tuple(str(item) for item in items)
     if name == "cross_location_merge" and value not in ("allow", "block"):
         raise ValueError("cross_location_merge must be 'allow' or 'block'")
+    if name == "list_order" and value not in LIST_ORDERS:
+        raise ValueError(f"list_order must be one of {LIST_ORDERS}, not {value!r}")
     try:
         return type(current)(value)
     except (TypeError, ValueError) as error:

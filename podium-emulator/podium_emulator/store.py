@@ -2,15 +2,20 @@
 
 One `Store` holds everything under one lock. Live contacts sit in a list sorted
 by `(updatedAt, uid)` so that a page of the contact list is a bisect and a
-slice. Writes are validated at once and applied when they are due (the write
-delay, the merge delay); every read first applies what is due, so no thread
-or timer is needed.
+slice. A shuffled walk ranks the same contacts by a hash of the walk and the
+uid instead, so its order is fixed for the walk but unrelated to `updatedAt`.
+
+Writes are validated at once and applied when they are due (the write delay,
+the merge delay); every read first applies what is due, so no thread or timer
+is needed.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import functools
+import hashlib
 import heapq
 import itertools
 import threading
@@ -49,6 +54,7 @@ class Store:
         self._by_conversation: dict[str, set[str]] = defaultdict(set)
         self._by_e164: dict[str, set[str]] | None = None
         self._region_by_location: dict[str, str] = {}
+        self._walks = itertools.count(1)
 
     # -- loading -----------------------------------------------------------
 
@@ -206,6 +212,30 @@ class Store:
             start = bisect.bisect_right(self.order, position)
             return [self.contacts[uid] for _, uid in self.order[start : start + limit]]
 
+    def start_walk(self) -> int:
+        """Number a new shuffled walk of the contact list (1 after each load)."""
+        with self.lock:
+            return next(self._walks)
+
+    def shuffled_page_after(
+        self, walk: str, after_uid: str | None, limit: int, updated_after: str | None
+    ) -> list[dict]:
+        """Up to `limit` live contacts after `after_uid` in the walk's shuffle.
+
+        Only contacts updated strictly after `updated_after` take part. A
+        contact keeps its rank when it changes, so a walk serves it at most
+        once; one created during the walk may fall before or after the page.
+        """
+        with self.lock:
+            self.settle()
+            start = 0
+            if updated_after is not None:
+                start = bisect.bisect_right(self.order, (updated_after, "\uffff"))
+            position = (_rank(walk, after_uid), after_uid) if after_uid else ("", "")
+            ranked = ((_rank(walk, uid), uid) for _, uid in self.order[start:])
+            chosen = heapq.nsmallest(limit, (key for key in ranked if key > position))
+            return [self.contacts[uid] for _, uid in chosen]
+
     def snapshot(self) -> list[dict]:
         """Every contact, soft-deleted ones included, with the hidden fields."""
         with self.lock:
@@ -325,6 +355,12 @@ def _take_conversations_of(contact: dict) -> list[dict]:
 def _append_conversations(contact: dict, moved: list[dict]) -> bool:
     contact.setdefault("conversations", []).extend(moved)
     return True
+
+
+@functools.lru_cache(maxsize=262_144)
+def _rank(walk: str, uid: str) -> str:
+    """The place of a contact in a shuffled walk: a keyed hash of its uid."""
+    return hashlib.blake2b(uid.encode(), digest_size=8, key=walk.encode()).hexdigest()
 
 
 def new_uid() -> str:

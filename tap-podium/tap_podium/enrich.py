@@ -16,16 +16,23 @@ gains ``region``, ``phones`` and ``natural_keys`` (its business lines).
 from __future__ import annotations
 
 import functools
+import logging
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
 
 import phonenumbers
 
 from tap_podium.phones import Phone, normalise_phone
+
+logger = logging.getLogger(__name__)
+
+# Epoch numbers at or above this are milliseconds (1e11 seconds is year 5138).
+EPOCH_MILLISECONDS_FROM = 100_000_000_000
 
 DEFAULT_PLACEHOLDER_NAMES = ("", "unknown", "customer", "no name", "n/a")
 
@@ -175,25 +182,66 @@ def _is_contact_key(phone: Phone) -> bool:
 
 
 def consent_view(contact: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the consent view of docs/contracts.md section 5."""
+    """Build the consent view of docs/contracts.md section 5.
+
+    An opt-out is any value in ``transactionalOptedOutAt`` other than null,
+    false or blank: a time in a shape this module cannot read still means the
+    person texted STOP, so it opts out and only its time is null.
+    """
     channels = _dicts(contact.get("channels"))
     phone_channels = [c for c in channels if _channel_type(c) == "PHONE"]
     email_channels = [c for c in channels if _channel_type(c) == "EMAIL"]
-    sms_opted_out_at = _latest(c.get("transactionalOptedOutAt") for c in phone_channels)
-    email_opted_out_at = _latest(
-        c.get("transactionalOptedOutAt") for c in email_channels
-    )
+    sms_out = _opt_out_of(contact, phone_channels, "PHONE")
+    email_out = _opt_out_of(contact, email_channels, "EMAIL")
     marketing = [c for c in phone_channels if _marketing_uids(c)]
     return {
-        "sms_opt_out": sms_opted_out_at is not None,
-        "sms_opted_out_at": sms_opted_out_at,
-        "email_opt_out": email_opted_out_at is not None,
-        "email_opted_out_at": email_opted_out_at,
+        "sms_opt_out": sms_out.opted_out,
+        "sms_opted_out_at": sms_out.at,
+        "email_opt_out": email_out.opted_out,
+        "email_opted_out_at": email_out.at,
         "marketing_opted_in_location_uids": sorted(
             {uid for c in marketing for uid in _marketing_uids(c)}
         ),
         "marketing_opted_in_at": _latest(c.get("updatedAt") for c in marketing),
     }
+
+
+class _OptOut(NamedTuple):
+    """Whether a channel kind is opted out, and the latest readable time."""
+
+    opted_out: bool
+    at: str | None
+
+
+def _opt_out_of(
+    contact: Mapping[str, Any], channels: list[Mapping[str, Any]], kind: str
+) -> _OptOut:
+    values = [c.get("transactionalOptedOutAt") for c in channels]
+    set_values = [value for value in values if is_opt_out_value(value)]
+    at = _latest(set_values)
+    if set_values and at is None:
+        # The opt-out stands; only its time is lost. The value may hold
+        # personal data in odd feeds, so only its type is logged.
+        logger.warning(
+            "Contact %s has a %s opt-out whose time cannot be read (a %s); "
+            "it counts as an opt-out with no time; check the source of "
+            "transactionalOptedOutAt",
+            contact.get("uid"),
+            kind,
+            type(set_values[0]).__name__,
+        )
+    return _OptOut(bool(set_values), at)
+
+
+def is_opt_out_value(value: Any) -> bool:
+    """Tell whether a ``transactionalOptedOutAt`` value records an opt-out.
+
+    Only null, false and blank text mean no opt-out; anything else, readable
+    as a time or not, is the person's STOP and must never be dropped.
+    """
+    if value is None or value is False:
+        return False
+    return not (isinstance(value, str) and not value.strip())
 
 
 def _channel_type(channel: Mapping[str, Any]) -> str:
@@ -207,18 +255,64 @@ def _marketing_uids(channel: Mapping[str, Any]) -> list[str]:
 
 
 def _latest(timestamps: Iterable[Any]) -> str | None:
-    """Return the latest of the ISO timestamps, as written; None if none."""
-    parsed = [(when, text) for text in timestamps if (when := _parse_time(text))]
-    return max(parsed)[1] if parsed else None
+    """Return the latest readable timestamp, as ISO 8601; None if none.
+
+    ISO text is returned as written; other readable shapes (epoch numbers,
+    HTTP dates) are rewritten as ISO 8601 UTC with a ``Z``.
+    """
+    readings = [reading for value in timestamps if (reading := read_time(value))]
+    return max(readings)[1] if readings else None
 
 
-def _parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str):
+def read_time(value: Any) -> tuple[datetime, str] | None:
+    """Read a timestamp in an unambiguous shape; None if it cannot be read.
+
+    Returns:
+        The aware time and its ISO 8601 text, or None for booleans, empty
+        values and ambiguous shapes such as ``12/01/2026``.
+    """
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int | float):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        return None
+    written = _from_iso(value)
+    if written is not None:
+        return written, value
+    when = _from_http_date(value)
+    return (when, _iso_z(when)) if when is not None else None
+
+
+def _from_iso(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    # A time without a zone is UTC, as every Podium time is.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _from_http_date(text: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _from_epoch(value: float) -> tuple[datetime, str] | None:
+    # Seconds after 1970; a value this large can only be milliseconds.
+    seconds = value / 1000 if abs(value) >= EPOCH_MILLISECONDS_FROM else value
+    try:
+        when = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return when, _iso_z(when)
+
+
+def _iso_z(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def field_count(

@@ -10,14 +10,18 @@ route it to review as ``shared_line``, but never in ``natural_keys``).
 Reasons a value is not a key, checked in this order:
 
 - ``empty``: nothing but blanks.
-- ``mangled_numeric``: a JSON number, a float string (``1234567891.0``),
-  scientific notation (``4.41E+11``) or bare digits that lost their trunk 0
-  (``412345678``). Spreadsheet damage; digits may be lost or added, so no
-  recovery is attempted.
+- ``mangled_numeric``: a JSON number, a float string (``1234567891.0``, or
+  ``12125550142,0`` with a decimal comma), scientific notation (``4.41E+11``),
+  an extension made only of zeros behind a decimal mark, or bare digits that
+  lost their trunk 0 (``412345678``; not short codes and service numbers,
+  which are written without one). Spreadsheet damage; digits may be lost or
+  added, so no recovery is attempted.
 - ``oversized``: longer than any list of phone numbers a person types.
 - ``has_letters``: letters that are not an extension label, a ``tel:`` URI or
   a bracketed annotation. The parser would drop them or read them as keypad
-  digits, so a person must look at it.
+  digits, so a person must look at it. A bracketed note that holds a number
+  (``(Home 02 9876 5432)``) gives that number its own entry; only the note's
+  label is dropped.
 - ``parse_failed``, ``short_code`` (short codes, and valid service numbers
   such as toll-free or shared-cost lines), ``not_valid``.
 - ``suspicious_extension``: an extension of eight or more digits is most
@@ -64,7 +68,12 @@ SERVICE_NUMBER_TYPES = frozenset(
     }
 )
 
-_FLOAT_TEXT = re.compile(r"^\+?\d+(?:\.0+|(?:\.\d+)?[eE][+-]?\d+)$")
+# A decimal mark is a point or, in many locales' exports, a comma.
+_FLOAT_TEXT = re.compile(r"^\+?\d+(?:[.,]0+|(?:[.,]\d+)?[eE][+-]?\d+)$")
+# Zeros behind a decimal mark, which the parser would read as an extension.
+_DECIMAL_ZEROS = re.compile(r"\d[.,](0+)$")
+# A bracketed note with this many digits holds a number, not a time or label.
+NOTE_NUMBER_DIGITS = 6
 _ANNOTATION = re.compile(r"[(\[{][^)\]}]*[^\W\d_][^)\]}]*[)\]}]")
 _DANGLING_EXTENSION = re.compile(
     r"[\s,;:]*(?:ext(?:ension|n)?|x|#)[\s.:=]*$", re.IGNORECASE
@@ -77,6 +86,7 @@ _LONG_EXTENSION = re.compile(
     re.IGNORECASE,
 )
 _SEVERAL_NUMBERS = re.compile(r"[;/,|\n]|\s(?:or|and|&)\s", re.IGNORECASE)
+_NOTE_LABEL = re.compile(r"^[^\d+(]*|[^\d)]*$")
 _DIGITS_OF_ONE_NUMBER = 17
 
 
@@ -119,10 +129,12 @@ def normalise_phone(
         return [_rejected(text, region, "oversized")]
     if _FLOAT_TEXT.match(cleaned) or lost_trunk_zero(cleaned, region):
         return [_rejected(text, region, "mangled_numeric")]
-    parts = _split_numbers(cleaned, region)
-    if len(parts) > 1:
-        return [_normalise_one(text, part, region, business) for part in parts]
-    return [_normalise_one(text, cleaned, region, business)]
+    parts = [
+        number
+        for part in _split_notes(cleaned)
+        for number in _split_numbers(part, region)
+    ]
+    return [_normalise_one(text, part, region, business) for part in parts]
 
 
 def natural_key(e164: str, extension: str | None) -> str:
@@ -147,7 +159,15 @@ def lost_trunk_zero(text: str, region: str | None) -> bool:
         number is not None
         and phonenumbers.is_valid_number(number)
         and (phonenumbers.national_significant_number(number) == text)
+        # Short codes and service numbers (AU 13 11 44, 1800 ...) are dialled
+        # without a trunk 0, so bare digits are how people write them.
+        and not _is_service_number(number, text, region)
     )
+
+
+def _is_service_number(number: PhoneNumber, text: str, region: str) -> bool:
+    service = phonenumbers.number_type(number) in SERVICE_NUMBER_TYPES
+    return service or _is_short_code(text, region)
 
 
 def clean_text(text: str) -> str:
@@ -173,6 +193,27 @@ def _clean_char(char: str) -> str:
 
 def _is_json_number(raw: Any) -> bool:
     return isinstance(raw, int | float | decimal.Decimal) and not isinstance(raw, bool)
+
+
+def _split_notes(text: str) -> list[str]:
+    """Give each number written inside a bracketed note its own part.
+
+    ``(Home 02 9876 5432) 0491 570 156`` holds two numbers; dropping the note
+    whole would lose one without a trace. Notes with few digits (``(after
+    5pm)``, ``(ext 12)``) stay annotations.
+    """
+    notes = [
+        note.group()
+        for note in _ANNOTATION.finditer(text)
+        if sum(char.isdigit() for char in note.group()) >= NOTE_NUMBER_DIGITS
+    ]
+    if not notes:
+        return [text]
+    rest = text
+    for note in notes:
+        rest = rest.replace(note, " ", 1)
+    inner = [_NOTE_LABEL.sub("", note[1:-1]).strip() for note in notes]
+    return [part for part in (" ".join(rest.split()), *inner) if part]
 
 
 def _split_numbers(text: str, region: str | None) -> list[str]:
@@ -232,6 +273,8 @@ def _parsed_entry(
     number = _parse(text, region)
     if number is None:
         return _rejected(raw, region, _reason_unparsed(text, region))
+    if _decimal_zeros_damage(text, number, region):
+        return _rejected(raw, region, "mangled_numeric")
     facts = _facts_of(number)
     reason = _reason_not_a_key(facts)
     if reason is not None:
@@ -240,6 +283,27 @@ def _parsed_entry(
     # A desk extension on a location's own switchboard is that location's line.
     line = facts.e164 in business or key in business
     return _entry(raw, facts, region, reason="business_line" if line else None, key=key)
+
+
+def _decimal_zeros_damage(text: str, number: PhoneNumber, region: str | None) -> bool:
+    """Tell whether trailing zeros are a float's ``.0`` or ``,00`` (case R05).
+
+    The parser reads a comma, and some points, as an extension mark, and
+    other points as punctuation that glues the zeros on as digits. Either way
+    the zeros are a decimal fraction: an extension of only those zeros, or a
+    number that is valid only without them, is spreadsheet damage.
+    """
+    zeros = _DECIMAL_ZEROS.search(text)
+    if zeros is None:
+        return False
+    if number.extension == zeros.group(1):
+        return True
+    before = _parse(text[: zeros.start(1) - 1], region)
+    return (
+        not phonenumbers.is_valid_number(number)
+        and before is not None
+        and phonenumbers.is_valid_number(before)
+    )
 
 
 def _reason_unparsed(text: str, region: str | None) -> str:

@@ -83,6 +83,21 @@ class ContactsStream(PodiumStream):
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
 
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:
+        """Return the stream's start time in ``updatedAt``'s own shape.
+
+        The SDK caps an unsorted stream's final bookmark at this signpost by
+        comparing text. Its ``+00:00`` shape sorts wrongly against Podium's
+        ``Z`` within one second (``...42Z`` > ``...42.030000+00:00``), which
+        left a bookmark in another shape and later than every record.
+        Truncated to the second the cap is safe: the next sync re-reads that
+        second, as the inclusive bookmark does anyway.
+        """
+        signpost = super().get_replication_key_signpost(context)
+        if isinstance(signpost, datetime):
+            return signpost.astimezone(UTC).strftime(BOOKMARK_FORMAT)
+        return signpost
+
     def get_records(self, context: Context | None) -> Iterable[dict]:
         """Yield each contact once, restarting from the bookmark on a bad cursor.
 

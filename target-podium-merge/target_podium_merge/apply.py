@@ -17,7 +17,15 @@ import typing as t
 from target_podium_merge import client as api
 from target_podium_merge import consent, errors, fill
 from target_podium_merge.audit import AuditLog
-from target_podium_merge.plans import plan_problem, same_time
+from target_podium_merge.plans import (
+    DEFAULT_MERGE_THRESHOLD,
+    has_cluster_id,
+    live_problem,
+    member_uids,
+    plan_problem,
+    review_key,
+    same_time,
+)
 from target_podium_merge.review import review_item
 from target_podium_merge.state import PROGRESS, MergeState
 
@@ -29,6 +37,7 @@ class ApplySettings:
     """How a cluster is applied."""
 
     allow_cross_location: bool = False
+    merge_threshold: float = DEFAULT_MERGE_THRESHOLD
     dry_run: bool = True
     confirm_timeout: float = 30.0
     poll_interval: float = 0.25
@@ -67,18 +76,27 @@ class ClusterApplier:
 
     def apply(self, plan: dict) -> str:
         """Apply one incoming plan and return the cluster's outcome."""
-        cluster_id = plan.get("cluster_id") or "<no cluster_id>"
-        row = self.state.get(cluster_id)
+        if not has_cluster_id(plan):
+            return self._send_to_review(plan, "invalid_plan: the plan has no cluster_id")
+        row = self.state.get(plan["cluster_id"])
+        restored = self._restored_uids(plan)
         if row and row["state"] == "verified":
-            logger.info("cluster %s: already verified, skipped", cluster_id)
-            return "verified"
+            return self._replayed(plan, restored)
         if row and PROGRESS.index(row["progress"]) >= PROGRESS.index("merging"):
-            return self.resume(row)
+            # A merge already went out: finish the survivor's consent first.
+            outcome = self.resume(row)
+            if restored:
+                self._queue_restored(plan, restored)
+            return outcome
         problem = plan_problem(
-            plan, allow_cross_location=self.settings.allow_cross_location
-        ) or self._restored_problem(plan)
+            plan,
+            allow_cross_location=self.settings.allow_cross_location,
+            merge_threshold=self.settings.merge_threshold,
+        )
         if problem:
             return self._send_to_review(plan, problem)
+        if restored:
+            return self._queue_restored(plan, restored)
         if self.settings.dry_run:
             return self._dry_run(plan)
         row = self.state.start(plan) if row is None else self._restart(plan)
@@ -152,9 +170,21 @@ class ClusterApplier:
             )
             msg = f"members changed or gone since planning: {', '.join(changed)}"
             raise Stop("conflict", msg + "; the next run re-plans the cluster")
+        self._reject_unsupported(plan, live)
         self.state.advance(cluster_id, "checked", pre_images=live)
         self.audit.record(cluster_id, "check", outcome="checked", pre_images=live)
         return "checked"
+
+    def _reject_unsupported(self, plan: dict, live: dict[str, dict | None]) -> None:
+        """Send the cluster to review when the live members do not bear it out."""
+        problem = live_problem(plan, live, self.settings.merge_threshold)
+        if problem is None:
+            return
+        self.audit.record(
+            plan["cluster_id"], "check", outcome="review", reason=problem
+        )
+        self._queue_review(plan, problem)
+        raise Stop("review", f"{problem}; nothing merged, a person must decide")
 
     def _merge(self, row: dict) -> str:
         """Step 2: merge the duplicates into the primary, then confirm it."""
@@ -372,7 +402,11 @@ class ClusterApplier:
         return survivor
 
     def _finish(self, row: dict, stop: Stop) -> str:
-        self.state.finish(row["cluster_id"], stop.outcome, stop.reason)
+        if stop.outcome == "failed":
+            # Keep the progress reached as the state: the next run resumes it first.
+            self.state.note_failure(row["cluster_id"], stop.reason)
+        else:
+            self.state.finish(row["cluster_id"], stop.outcome, stop.reason)
         self.audit.record(
             row["cluster_id"], "finish", outcome=stop.outcome, reason=stop.reason
         )
@@ -387,28 +421,56 @@ class ClusterApplier:
         self.state.replan(plan)
         return t.cast(dict, self.state.get(plan["cluster_id"]))
 
-    def _restored_problem(self, plan: dict) -> str | None:
-        """A member this target merged before that is live again needs a person."""
-        for uid in plan.get("duplicate_uids") or []:
-            if self.state.merged_into(uid):
-                return "restored_after_merge"
-        if self.state.merged_into(plan.get("primary_uid") or ""):
-            return "restored_after_merge"
-        return None
+    def _restored_uids(self, plan: dict) -> list[str]:
+        """Return the plan's contacts this target merged away that read live again.
+
+        Only contacts in `merged_contacts` are read, so a plan that touches
+        none of them costs no call here.
+        """
+        merged = sorted(u for u in member_uids(plan) if self.state.merged_into(u))
+        return [uid for uid in merged if self.client.get_contact(uid) is not None]
+
+    def _replayed(self, plan: dict, restored: list[str]) -> str:
+        """A verified cluster arriving again: skipped, unless a member was restored."""
+        if restored:
+            self._queue_restored(plan, restored, finish_row=False)
+            return "review"
+        logger.info("cluster %s: already verified, skipped", plan["cluster_id"])
+        return "verified"
+
+    def _queue_restored(
+        self, plan: dict, restored: list[str], *, finish_row: bool = True
+    ) -> str:
+        """An admin restored a contact this target merged: a person decides."""
+        self._queue_review(
+            plan, "restored_after_merge", restored_uids=restored, finish_row=finish_row
+        )
+        logger.info(
+            "cluster %s: sent to review (restored_after_merge: %s)",
+            plan["cluster_id"],
+            ", ".join(restored),
+        )
+        return "review"
 
     def _send_to_review(self, plan: dict, reason: str) -> str:
         self._queue_review(plan, reason)
-        logger.info("cluster %s: sent to review (%s)", plan.get("cluster_id"), reason)
+        logger.info("cluster %s: sent to review (%s)", review_key(plan), reason)
         return "review"
 
-    def _queue_review(self, plan: dict, reason: str) -> None:
-        item = review_item(plan, reason, self.location_names())
+    def _queue_review(
+        self, plan: dict, reason: str, *, finish_row: bool = True, **extra: t.Any
+    ) -> None:
+        item = {
+            **review_item(plan, reason, self.location_names()),
+            "cluster_id": review_key(plan),
+            **extra,
+        }
         self.state.queue_review(item)
-        if not self.settings.dry_run and plan.get("cluster_id"):
-            existing = self.state.get(plan["cluster_id"])
-            if existing is None:
-                self.state.start(plan)
-            self.state.finish(plan["cluster_id"], "review", reason)
+        if self.settings.dry_run or not finish_row or not has_cluster_id(plan):
+            return
+        if self.state.get(plan["cluster_id"]) is None:
+            self.state.start(plan)
+        self.state.finish(plan["cluster_id"], "review", reason)
 
     def location_names(self) -> dict[str, str]:
         """Return location names by uid, read once (a failed read gives uids)."""
@@ -467,6 +529,9 @@ class ClusterApplier:
                 len(changed),
             )
             return "conflict"
+        problem = live_problem(plan, live, self.settings.merge_threshold)
+        if problem:
+            return self._send_to_review(plan, problem)
         for _key, call in self._predicted_calls(plan, live):
             self.client.send(call, cluster_id)
         return "dry_run"

@@ -1,8 +1,18 @@
-"""Field values the survivor lacks and a duplicate has (the plan's `fill`)."""
+"""Field values the survivor lacks and a duplicate has (the plan's `fill`).
+
+Fill only ever adds: a value the survivor already has is never replaced, so a
+plan (which may come from any warehouse) cannot make the survivor poorer.
+"""
 
 from __future__ import annotations
 
+import string
+import unicodedata
+
 from target_podium_merge import client as api
+
+# Names that stand for no name at all (compared case-folded, without punctuation).
+PLACEHOLDER_NAMES = frozenset({"", "unknown", "customer", "no name", "na"})
 
 
 def fill_calls(survivor: dict, fill: dict | None) -> list[tuple[str, api.Call]]:
@@ -25,15 +35,28 @@ def missing(survivor: dict, fill: dict | None) -> list[str]:
 
 def _name_call(uid: str, survivor: dict, fill: dict) -> list[tuple[str, api.Call]]:
     name = fill.get("name")
-    if not name or survivor.get("name") == name:
+    if not name or is_placeholder_name(name):
+        return []
+    if not is_placeholder_name(survivor.get("name")):
         return []
     return [("name", api.patch_call(uid, {"name": name}))]
 
 
+def is_placeholder_name(name: object) -> bool:
+    """Whether a name is empty, a placeholder, or only the digits of a phone."""
+    if not isinstance(name, str):
+        return True
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(c for c in folded if c not in string.punctuation)
+    words = " ".join(kept.split())
+    return words in PLACEHOLDER_NAMES or words.replace(" ", "").isdigit()
+
+
 def _address_call(uid: str, survivor: dict, fill: dict) -> list[tuple[str, api.Call]]:
     current = survivor.get("address") or {}
-    wanted = {k: v for k, v in (fill.get("address") or {}).items() if v}
-    lacking = {k: v for k, v in wanted.items() if not current.get(k)}
+    wanted = {k: v for k, v in (fill.get("address") or {}).items() if _text(v)}
+    # A sub-field the survivor has (even one space-padded) is never replaced.
+    lacking = {k: v for k, v in wanted.items() if not _text(current.get(k))}
     if not lacking:
         return []
     return [("address", api.patch_call(uid, {"address": lacking}))]
@@ -68,6 +91,10 @@ def _tag_calls(uid: str, survivor: dict, fill: dict) -> list[tuple[str, api.Call
         for tag in fill.get("tags") or []
         if tag.get("uid") and tag["uid"] not in held
     ]
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _uid_of(value: str | dict) -> str | None:

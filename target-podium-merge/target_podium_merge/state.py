@@ -6,9 +6,11 @@ row per duplicate this target has merged.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import json
+import os
 import sqlite3
 import threading
 import typing as t
@@ -19,7 +21,10 @@ import sqlite_utils
 PROGRESS = ("pending", "checked", "merging", "merged", "consent_written", "verified")
 OUTCOMES = ("conflict", "skipped", "review", "failed")
 TERMINAL = frozenset({"verified", *OUTCOMES})
+# Rows from runs before failures kept their progress as the state.
 RESUMABLE_OUTCOMES = frozenset({"failed"})
+# SQLite's companion files of a database in WAL mode.
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def utc_now() -> str:
@@ -31,11 +36,18 @@ class MergeState:
     """The durable record of every cluster this target has seen."""
 
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db = sqlite_utils.Database(connection)
-        self._lock = threading.Lock()
-        self._create_tables()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The rows hold members' pre-images (personal data): owner-only files,
+        # including the -wal and -shm files SQLite creates on first use.
+        with _owner_only_umask():
+            connection = sqlite3.connect(
+                str(self.path), check_same_thread=False, timeout=30
+            )
+            self._db = sqlite_utils.Database(connection)
+            self._lock = threading.Lock()
+            self._create_tables()
+        restrict_to_owner(self.path)
 
     def _create_tables(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -117,6 +129,19 @@ class MergeState:
     def finish(self, cluster_id: str, outcome: str, reason: str) -> None:
         """Persist a terminal outcome, keeping the progress reached for a resume."""
         self._update(cluster_id, {"state": outcome, "reason": reason})
+
+    def note_failure(self, cluster_id: str, reason: str) -> None:
+        """Record why this run could not finish the cluster; its state stays.
+
+        The state keeps the progress reached (never a terminal outcome), so the
+        next run resumes the cluster first.
+        """
+        with self._lock, self._db.conn:
+            self._db.execute(
+                "UPDATE clusters SET state = progress, reason = ?, updated_at = ? "
+                "WHERE cluster_id = ?",
+                [f"failed: {reason}", utc_now(), cluster_id],
+            )
 
     def count_attempt(self, cluster_id: str) -> None:
         """Count one more attempt at the cluster."""
@@ -221,6 +246,23 @@ class MergeState:
                 "SELECT state, count(*) FROM clusters GROUP BY state"
             ).fetchall()
         return dict(rows)
+
+
+def restrict_to_owner(path: Path) -> None:
+    """Make the database and its companion files readable by the owner only."""
+    for candidate in (path, *(Path(f"{path}{s}") for s in COMPANION_SUFFIXES)):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(candidate, 0o600)
+
+
+@contextlib.contextmanager
+def _owner_only_umask() -> t.Iterator[None]:
+    # The umask is per process; this runs once at start, before any thread.
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def _plain(value: object) -> object:

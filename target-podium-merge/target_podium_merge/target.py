@@ -20,6 +20,7 @@ from target_podium_merge import review
 from target_podium_merge.apply import ApplySettings, ClusterApplier
 from target_podium_merge.audit import AUDIT_LOG, DRY_RUN_CALLS, AuditLog, JsonLines
 from target_podium_merge.client import Call, PodiumClient
+from target_podium_merge.plans import DEFAULT_MERGE_THRESHOLD
 from target_podium_merge.scheduler import run_clusters
 from target_podium_merge.sinks import IgnoredSink, MergePlansSink, ReviewItemsSink
 from target_podium_merge.state import MergeState
@@ -34,6 +35,34 @@ SINKS: dict[str, type[Sink]] = {
     "merge_plans": MergePlansSink,
     "review_items": ReviewItemsSink,
 }
+# Settings that count something and must be at least 1, with their defaults.
+COUNTING_SETTINGS = {
+    "max_in_flight": 4,
+    "max_tries": 6,
+    "requests_per_minute": 300,
+    "checkpoint_every": 50,
+}
+RERUN_HINT = "rerun dedup-apply (dry_run false) to finish them"
+
+
+class SettingsError(ValueError):
+    """A setting is out of range; the message names it and the allowed values."""
+
+
+def check_settings(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse settings the SDK's schema check lets through, naming the setting."""
+    for name, default in COUNTING_SETTINGS.items():
+        value = config.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
+            msg = f"setting {name} must be a number >= 1, got {value!r}; fix the config"
+            raise SettingsError(msg)
+    threshold = config.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        msg = f"setting merge_threshold must be a number, got {threshold!r}"
+        raise SettingsError(msg)
+    if not 0 <= threshold <= 1:
+        msg = f"setting merge_threshold must be between 0 and 1, got {threshold!r}"
+        raise SettingsError(msg)
 
 
 class Engine:
@@ -53,6 +82,9 @@ class Engine:
         self.state = MergeState(config["state_db"])
         self.audit = AuditLog(self.output_dir / AUDIT_LOG)
         self.dry_run_calls: collections.Counter = collections.Counter()
+        # Clusters this run could not finish; while any, no STATE may leave.
+        self.failed_clusters: set[str] = set()
+        self._failed_lock = threading.Lock()
         self._dry_run_log: JsonLines | None = None
         self.stop = threading.Event()
         self.client = self._make_client()
@@ -62,6 +94,9 @@ class Engine:
             self.audit,
             ApplySettings(
                 allow_cross_location=config.get("allow_cross_location", False),
+                merge_threshold=float(
+                    config.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
+                ),
                 dry_run=self.dry_run,
                 confirm_timeout=float(config.get("merge_confirm_timeout", 30)),
             ),
@@ -112,7 +147,7 @@ class Engine:
         started = time.monotonic()
         outcomes = run_clusters(
             plans,
-            self.applier.apply,
+            self._apply_one,
             stop=self.stop,
             max_in_flight=int(self.config.get("max_in_flight", 4)),
         )
@@ -124,6 +159,26 @@ class Engine:
             dict(sorted(outcomes.items())),
             self.client.calls_sent,
         )
+
+    def _apply_one(self, plan: dict) -> str:
+        outcome = self.applier.apply(plan)
+        if outcome == "failed":
+            with self._failed_lock:
+                self.failed_clusters.add(plan["cluster_id"])
+        return outcome
+
+    def report_failures(self) -> bool:
+        """Log, at ERROR, the clusters this run could not finish; True if any."""
+        if not self.failed_clusters:
+            return False
+        self.logger.error(
+            "%d clusters could not be finished in this run and stay resumable "
+            "(%s); no STATE was forwarded after the first of them; %s",
+            len(self.failed_clusters),
+            ", ".join(sorted(self.failed_clusters)),
+            RERUN_HINT,
+        )
+        return True
 
     def queue_review_items(self, items: list[dict]) -> None:
         """Queue review items from the SQL step, then rewrite the queue files."""
@@ -186,20 +241,31 @@ class TargetPodiumMerge(Target):
             default="output",
             description="Folder of the audit log and review queue",
         ),
-        th.Property("requests_per_minute", th.NumberType, default=300),
+        th.Property(
+            "requests_per_minute",
+            th.NumberType(minimum=1),
+            default=300,
+            description="Request budget shared by all clusters in flight",
+        ),
         th.Property(
             "max_in_flight",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=4,
             description="Clusters applied at once",
         ),
         th.Property(
             "checkpoint_every",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=50,
             description="Plans between checkpoints (a STATE follows each)",
         ),
         th.Property("allow_cross_location", th.BooleanType, default=False),
+        th.Property(
+            "merge_threshold",
+            th.NumberType(minimum=0, maximum=1),
+            default=DEFAULT_MERGE_THRESHOLD,
+            description="Lowest plan confidence that may auto-merge; below: review",
+        ),
         th.Property(
             "merge_confirm_timeout",
             th.NumberType,
@@ -208,7 +274,7 @@ class TargetPodiumMerge(Target):
         ),
         th.Property(
             "max_tries",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=6,
             description="Tries per request before the cluster fails",
         ),
@@ -216,6 +282,7 @@ class TargetPodiumMerge(Target):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        self._check_settings_or_exit()
         self._resumed = False
         self._plans_since_checkpoint = 0
 
@@ -253,11 +320,37 @@ class TargetPodiumMerge(Target):
             self.drain_all()
 
     def process_endofpipe(self) -> None:
-        """Apply what is left, emit the last STATE, and summarise the run."""
+        """Apply what is left, emit the last STATE, and summarise the run.
+
+        Any cluster this run could not finish (outcome `failed`) makes the run
+        exit 1 after everything else is done and persisted, and holds back every
+        STATE from the first such cluster on: fail-stop, never fail-silent.
+        """
         self._resume_once()
         super().process_endofpipe()
-        if "engine" in self.__dict__:
-            self.engine.summarise()
+        if "engine" not in self.__dict__:
+            return
+        self.engine.summarise()
+        if self.engine.report_failures():
+            sys.exit(1)
+
+    def _write_state_message(self, state: dict) -> None:
+        # A STATE would tell Meltano the plans before it are done.
+        if "engine" in self.__dict__ and self.engine.failed_clusters:
+            self.logger.warning(
+                "STATE held back: %d clusters are unfinished",
+                len(self.engine.failed_clusters),
+            )
+            return
+        super()._write_state_message(state)
+
+    def _check_settings_or_exit(self) -> None:
+        try:
+            check_settings(self.config)
+        except SettingsError as exc:
+            # A message naming the setting, not a traceback.
+            self.logger.error("%s", exc)
+            sys.exit(2)
 
     def _resume_once(self) -> None:
         if self._resumed:

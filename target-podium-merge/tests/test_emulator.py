@@ -147,7 +147,8 @@ def test_a_dry_run_sends_no_write(fresh, corpus, tmp_path):
         pytest.param(422, "cross_location_merge_blocked", 1, "review", id="422-review"),
         pytest.param(429, "rate_limit", 2, "verified", id="429-retry-after"),
         pytest.param(500, "internal_server_error", 2, "verified", id="5xx-backoff"),
-        pytest.param(500, "internal_server_error", 50, "failed", id="5xx-bounded"),
+        # Unfinished: the state stays at its progress and the run exits 1.
+        pytest.param(500, "internal_server_error", 50, "merging", id="5xx-bounded"),
     ],
 )
 def test_each_section_7_error_ends_as_the_table_says(
@@ -166,10 +167,11 @@ def test_each_section_7_error_ends_as_the_table_says(
     )
     config = target_config(fresh, tmp_path, max_tries=3)
 
-    run_target(config, singer_input([plan]), tmp_path)
+    returncode, _states = run_target(config, singer_input([plan]), tmp_path)
 
     assert MergeState(tmp_path / "state.db").get(plan["cluster_id"])["state"] == outcome
     assert sum(merges_accepted(fresh).values()) == (outcome == "verified")
+    assert returncode == (1 if outcome == "merging" else 0)
 
 
 def test_an_operator_edit_between_plan_and_apply_is_a_conflict(fresh, corpus, tmp_path):

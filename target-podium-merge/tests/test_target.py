@@ -132,7 +132,12 @@ def three_clusters() -> tuple[FakePodium, list[dict]]:
         for n in range(3)
         for kind in ("p", "d")
     ]
-    plans = [plan_for(contacts[2 * n], [contacts[2 * n + 1]]) for n in range(3)]
+    plans = [
+        plan_for(
+            contacts[2 * n], [contacts[2 * n + 1]], natural_key=f"+6141234567{n}"
+        )
+        for n in range(3)
+    ]
     return FakePodium(contacts), plans
 
 
