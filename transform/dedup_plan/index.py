@@ -166,9 +166,9 @@ class ContactIndex:
                 f"{problem} The STATE names index {expected}, but {self.path} "
                 f"holds index {self.index_id} with {self.contacts_at_open} "
                 "contacts; an incremental run would plan from a partial corpus. "
-                "Run a full refresh (`meltano run --full-refresh tap-podium "
-                "dedup-plan target-podium-merge`) or point `index_db` at the "
-                "index file of the earlier runs."
+                "Run a full refresh (`meltano run --full-refresh dedup-apply` "
+                "in this project, or `--full-refresh` on your own pipeline) or "
+                "point `index_db` at the index file of the earlier runs."
             )
 
     def _marker_problem(self, expected: str | None, contacts: int) -> str | None:

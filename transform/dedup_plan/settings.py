@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 from dedup_plan.names import DEFAULT_PLACEHOLDER_NAMES, placeholder_set
 
 DEFAULT_INDEX_DB = ".meltano/dedup-plan/index.db"
+_FLOAT_SETTINGS = frozenset(
+    {
+        "weight_shared_key",
+        "weight_same_name",
+        "weight_same_email",
+        "weight_shared_tag",
+        "merge_threshold",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,11 @@ class PlanSettings:
         }
         if "placeholder_names" in given:
             given["placeholder_names"] = tuple(given["placeholder_names"])
+        # singer-sdk reads JSON numbers as Decimal, which SQLite cannot bind.
+        for name in _FLOAT_SETTINGS & given.keys():
+            given[name] = float(given[name])
+        if "max_contacts_per_key" in given:
+            given["max_contacts_per_key"] = int(given["max_contacts_per_key"])
         return cls(**given)
 
     @property

@@ -180,3 +180,19 @@ def test_batches_written_by_the_worker_process_give_the_same_plans(
     assert len(with_worker.plans) == 6
     assert with_worker.plans == in_process.plans
     assert with_worker.states[-1]["bookmarks"]["dedup_plan"]["contacts"] == 12
+
+
+def test_settings_given_as_decimals_are_bound_as_numbers():
+    # From the end-to-end run: singer-sdk reads JSON numbers as Decimal, and
+    # SQLite refused to bind them.
+    from decimal import Decimal
+
+    from dedup_plan.settings import PlanSettings
+
+    settings = PlanSettings.from_config(
+        {"merge_threshold": Decimal("0.85"), "max_contacts_per_key": Decimal("7")}
+    )
+
+    row = settings.sql_row(run_id=1)
+    assert type(row["merge_threshold"]) is float and row["merge_threshold"] == 0.85
+    assert settings.max_contacts_per_key == 7
