@@ -77,16 +77,27 @@ class ClusterApplier:
     def apply(self, plan: dict) -> str:
         """Apply one incoming plan and return the cluster's outcome."""
         if not has_cluster_id(plan):
-            return self._send_to_review(plan, "invalid_plan: the plan has no cluster_id")
+            return self._send_to_review(
+                plan, "invalid_plan: the plan has no cluster_id"
+            )
         row = self.state.get(plan["cluster_id"])
-        restored = self._restored_uids(plan)
+        try:
+            restored = self._restored_uids(plan)
+        except (errors.RetriableError, errors.ClusterError) as exc:
+            logger.warning(
+                "cluster %s: failed: could not read its merged contacts (%s); "
+                "the next run tries again",
+                plan["cluster_id"],
+                exc,
+            )
+            return "failed"
         if row and row["state"] == "verified":
             return self._replayed(plan, restored)
         if row and PROGRESS.index(row["progress"]) >= PROGRESS.index("merging"):
             # A merge already went out: finish the survivor's consent first.
             outcome = self.resume(row)
             if restored:
-                self._queue_restored(plan, restored)
+                self._queue_restored(plan, restored, finish_row=False)
             return outcome
         problem = plan_problem(
             plan,
@@ -180,9 +191,7 @@ class ClusterApplier:
         problem = live_problem(plan, live, self.settings.merge_threshold)
         if problem is None:
             return
-        self.audit.record(
-            plan["cluster_id"], "check", outcome="review", reason=problem
-        )
+        self.audit.record(plan["cluster_id"], "check", outcome="review", reason=problem)
         self._queue_review(plan, problem)
         raise Stop("review", f"{problem}; nothing merged, a person must decide")
 
@@ -478,6 +487,9 @@ class ClusterApplier:
             if self._location_names is None:
                 try:
                     found = self.client.list_locations()
+                except errors.FatalError:
+                    # Wrong credentials or scopes: stop the run, do not hide it.
+                    raise
                 except errors.PodiumError as exc:
                     logger.warning(
                         "could not read locations (%s); review shows uids", exc

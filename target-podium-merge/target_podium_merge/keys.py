@@ -43,7 +43,9 @@ def carries_key(contact: dict, natural_key: str) -> bool:
     if key is None:
         return False
     region = _region_of(key[0])
-    return any(key in _keys_of(raw, region) for raw in contact.get("phoneNumbers") or [])
+    return any(
+        key in _keys_of(raw, region) for raw in contact.get("phoneNumbers") or []
+    )
 
 
 def members_without_key(live: dict[str, dict | None], natural_key: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import decimal
 import functools
 import logging
 import os
@@ -20,7 +21,7 @@ from target_podium_merge import review
 from target_podium_merge.apply import ApplySettings, ClusterApplier
 from target_podium_merge.audit import AUDIT_LOG, DRY_RUN_CALLS, AuditLog, JsonLines
 from target_podium_merge.client import Call, PodiumClient
-from target_podium_merge.plans import DEFAULT_MERGE_THRESHOLD
+from target_podium_merge.plans import DEFAULT_MERGE_THRESHOLD, review_key
 from target_podium_merge.scheduler import run_clusters
 from target_podium_merge.sinks import IgnoredSink, MergePlansSink, ReviewItemsSink
 from target_podium_merge.state import MergeState
@@ -53,16 +54,23 @@ def check_settings(config: t.Mapping[str, t.Any]) -> None:
     """Refuse settings the SDK's schema check lets through, naming the setting."""
     for name, default in COUNTING_SETTINGS.items():
         value = config.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
+        if not _is_number(value) or value < 1:
             msg = f"setting {name} must be a number >= 1, got {value!r}; fix the config"
             raise SettingsError(msg)
     threshold = config.get("merge_threshold", DEFAULT_MERGE_THRESHOLD)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+    if not _is_number(threshold):
         msg = f"setting merge_threshold must be a number, got {threshold!r}"
         raise SettingsError(msg)
     if not 0 <= threshold <= 1:
         msg = f"setting merge_threshold must be between 0 and 1, got {threshold!r}"
         raise SettingsError(msg)
+
+
+def _is_number(value: object) -> bool:
+    # singer-sdk may hand numbers over as Decimal; a bool is not a count.
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(
+        value, bool
+    )
 
 
 class Engine:
@@ -182,11 +190,13 @@ class Engine:
 
     def queue_review_items(self, items: list[dict]) -> None:
         """Queue review items from the SQL step, then rewrite the queue files."""
-        names = self.applier.location_names() if items else {}
         for item in items:
             if not item.get("location_names") and item.get("members"):
+                # Read from Podium only when the SQL step did not name them.
+                names = self.applier.location_names()
                 item = {**item, **review.review_item(item, item.get("reason"), names)}
-            self.state.queue_review(item)
+            # An item without a cluster_id gets a key of its own, never a shared one.
+            self.state.queue_review({**item, "cluster_id": review_key(item)})
         self.write_review_queue()
 
     def write_review_queue(self) -> None:

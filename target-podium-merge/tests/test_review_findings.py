@@ -6,6 +6,7 @@ were in the reviewer's own folder.
 
 from __future__ import annotations
 
+import decimal
 import io
 import json
 import logging
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from merge_fakes import CREDENTIALS, FakePodium, contact, make_applier, plan_for
 from target_podium_merge import keys
+from target_podium_merge.errors import FatalError
 from target_podium_merge.fill import fill_calls
 from target_podium_merge.state import MergeState
 from target_podium_merge.target import (
@@ -144,7 +146,12 @@ def test_a_dry_run_of_a_plan_its_members_do_not_bear_out_lists_no_call(tmp_path)
         pytest.param("+61412345678", "0412 345 678", True, id="national-format"),
         pytest.param("+61412345678", "(04) 1234-5678", True, id="brackets"),
         pytest.param("+61412345678", "tel:+61-412-345-678", True, id="tel-uri"),
-        pytest.param("+61412345678", "０４１２ ３４５ ６７８", True, id="wide-digits"),
+        pytest.param(
+            "+61412345678",
+            "\uff10\uff14\uff11\uff12 \uff13\uff14\uff15 \uff16\uff17\uff18",
+            True,
+            id="wide-digits",
+        ),
         pytest.param("+61412345678", "0412\u202f345\u200b678", True, id="odd-spaces"),
         pytest.param(
             "+61412345678", "0412 345 678 / 02 9374 4000", True, id="two-in-a-field"
@@ -208,9 +215,12 @@ def test_a_run_that_could_not_write_an_opt_out_exits_1_and_forwards_no_state(
     messages = [PLAN_SCHEMA, record(plan), {"type": "STATE", "value": {"x": 1}}]
 
     stdout = io.StringIO()
-    with caplog.at_level(logging.INFO), pytest.raises(SystemExit) as exited:
-        with redirect_stdout(stdout):
-            target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
+    with (
+        caplog.at_level(logging.INFO),
+        pytest.raises(SystemExit) as exited,
+        redirect_stdout(stdout),
+    ):
+        target.listen(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)))
 
     assert exited.value.code == 1
     assert stdout.getvalue() == ""  # the upstream STATE was held back
@@ -222,7 +232,7 @@ def test_a_run_that_could_not_write_an_opt_out_exits_1_and_forwards_no_state(
 
 
 def test_the_next_run_finishes_an_unfinished_cluster_first_and_lets_state_pass(
-    tmp_path, capsys
+    tmp_path,
 ):
     podium, plan = opted_out_duplicate()
     podium.fault("POST", r"/opt_out$", 500, "internal_server_error", count=100)
@@ -286,6 +296,34 @@ def test_a_restored_duplicate_in_a_verified_cluster_goes_to_review(
     assert applier.state.get(plan["cluster_id"])["state"] == "verified"
 
 
+def test_a_restored_duplicate_of_an_unfinished_cluster_is_finished_and_reviewed(
+    podium, applier, two_contacts
+):
+    plan = plan_for(two_contacts[0], [two_contacts[1]])
+    plan["consent_target"]["sms_opt_out"] = True
+    podium.fault("POST", r"/opt_out$", 500, "internal_server_error", count=3)
+    assert applier.apply(plan) == "failed"  # merged, opt-out not yet written
+    podium.contacts["d1"] = podium.deleted.pop("d1")
+
+    assert applier.apply(plan) == "verified"
+    assert podium.contacts["p1"]["channels"][0]["transactionalOptedOutAt"]
+    item = applier.state.review_items()[0]
+    assert (item["reason"], item["restored_uids"]) == ("restored_after_merge", ["d1"])
+    assert len([r for r in podium.requests if r[1].endswith("/merge")]) == 1
+
+
+def test_a_plan_whose_merged_contacts_cannot_be_read_fails_for_this_run(
+    podium, applier, two_contacts
+):
+    plan = plan_for(two_contacts[0], [two_contacts[1]])
+    applier.apply(plan)
+    podium.fault("GET", r"/contacts/d1$", 503, "internal_server_error", count=3)
+    writes = podium.writes()
+
+    assert applier.apply(plan) == "failed"
+    assert podium.writes() == writes
+
+
 # Finding 5: settings out of range were not refused at start.
 
 
@@ -317,10 +355,10 @@ def test_a_bad_setting_stops_the_cli_at_start_naming_it(tmp_path, setting, value
         setting: value,
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
+    config_args = ["--config", str(tmp_path / "config.json")]
 
     done = subprocess.run(
-        [sys.executable, "-m", "target_podium_merge.target", "--config"]
-        + [str(tmp_path / "config.json")],
+        [sys.executable, "-m", "target_podium_merge.target", *config_args],
         input="",
         capture_output=True,
         text=True,
@@ -342,11 +380,22 @@ def test_check_settings_names_the_setting_the_schema_let_through(setting, value)
         check_settings({setting: value})
 
 
+def test_check_settings_accepts_numbers_handed_over_as_decimal():
+    settings = {
+        "max_tries": decimal.Decimal(3),
+        "merge_threshold": decimal.Decimal("0.9"),
+    }
+
+    assert check_settings(settings) is None
+
+
 # Finding 6: plans with a null or empty cluster_id shared one state row.
 
 
 def test_plans_without_a_cluster_id_each_go_to_review_under_their_own_key(tmp_path):
-    contacts = [contact(f"{k}{n}", phones=[f"+6141234567{n}"]) for n in (0, 1) for k in "pd"]
+    contacts = [
+        contact(f"{k}{n}", phones=[f"+6141234567{n}"]) for n in (0, 1) for k in "pd"
+    ]
     podium = FakePodium(contacts)
     plans = [
         plan_for(contacts[0], [contacts[1]], natural_key="+61412345670"),
@@ -366,6 +415,26 @@ def test_plans_without_a_cluster_id_each_go_to_review_under_their_own_key(tmp_pa
     assert len({item["cluster_id"] for item in items}) == 3
     assert all(item["cluster_id"].startswith("no-cluster-id-") for item in items)
     assert applier.state.counts() == {}
+
+
+def test_review_items_without_a_cluster_id_each_keep_their_own_row(tmp_path):
+    target = target_on(FakePodium([]), tmp_path)
+    items = [
+        {"cluster_id": value, "reason": "below_threshold", "location_names": ["B"]}
+        for value in (None, "", "  ")
+    ]
+    # A warehouse column may be nullable.
+    nullable = {
+        "type": "object",
+        "properties": {"cluster_id": {"type": ["string", "null"]}},
+    }
+    schema = {**PLAN_SCHEMA, "stream": "review_items", "schema": nullable}
+
+    feed(target, [schema] + [{**record(i), "stream": "review_items"} for i in items])
+
+    queued = target.engine.state.review_items()
+    assert len({item["cluster_id"] for item in queued}) == 3
+    assert all(item["cluster_id"].startswith("no-cluster-id-") for item in queued)
 
 
 # Finding 7: fill overwrote a name the survivor already had.
@@ -406,3 +475,16 @@ def test_fill_never_replaces_a_value_the_survivor_has(survivor, fill, keys_sent)
     assert [key for key, _call in calls] == keys_sent
     if keys_sent == ["address"]:
         assert calls[0][1].body == {"address": {"postalCode": "2026"}}
+
+
+# Found while fixing finding 1: with wrong credentials, a run whose plans all
+# went to review exited 0, because the location read hid the fatal error.
+
+
+def test_a_fatal_error_reading_locations_for_review_stops_the_run(tmp_path):
+    podium, plan = two_people()
+    podium.fault("GET", r"/locations$", 403, "forbidden")
+    applier = make_applier(podium, tmp_path)
+
+    with pytest.raises(FatalError, match="GET /locations answered 403"):
+        applier.apply({**plan, "confidence": 0.1})

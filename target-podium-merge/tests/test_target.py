@@ -133,9 +133,7 @@ def three_clusters() -> tuple[FakePodium, list[dict]]:
         for kind in ("p", "d")
     ]
     plans = [
-        plan_for(
-            contacts[2 * n], [contacts[2 * n + 1]], natural_key=f"+6141234567{n}"
-        )
+        plan_for(contacts[2 * n], [contacts[2 * n + 1]], natural_key=f"+6141234567{n}")
         for n in range(3)
     ]
     return FakePodium(contacts), plans
