@@ -22,6 +22,9 @@ from target_podium_merge import errors
 from target_podium_merge.throttle import Throttle
 
 logger = logging.getLogger(__name__)
+# httpx logs every request with its full URL at INFO (thousands of lines per
+# run); this module logs each call at DEBUG and one line per cluster at INFO.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CONTACT = "/contacts/{uid}"
 MERGE = "/contacts/{uid}/merge"

@@ -1,11 +1,18 @@
 """The consent target of a cluster, and the opt-outs that put it on the survivor.
 
 The target only ever removes consent: no function here yields an opt-in.
+
+Consent belongs to a channel, and Podium applies a consent call to every contact
+that carries the channel's identifier. So the target writes phone consent only on
+channels that hold one of the cluster's own numbers (the natural key, or a number
+the fill adds): a damaged string such as `6.15E+10`, which many unrelated contacts
+share, is never opted out on their behalf.
 """
 
 from __future__ import annotations
 
 from target_podium_merge import client as api
+from target_podium_merge import keys
 
 
 def effective_target(plan: dict, pre_images: dict[str, dict]) -> dict:
@@ -24,6 +31,7 @@ def effective_target(plan: dict, pre_images: dict[str, dict]) -> dict:
         "sms_opt_out": sms,
         "email_opt_out": email,
         "marketing_opted_in_location_uids": sorted(kept),
+        "phone_numbers": keys.cluster_numbers(plan),
     }
 
 
@@ -42,6 +50,8 @@ def unmet(survivor: dict, target: dict) -> list[str]:
 
 def _channel_calls(channel: dict, target: dict) -> list[tuple[str, api.Call]]:
     kind, identifier = channel.get("type"), channel.get("identifier")
+    if kind == "PHONE" and not keys.holds_number(identifier, target["phone_numbers"]):
+        return []
     calls = []
     wants_out = (kind == "PHONE" and target["sms_opt_out"]) or (
         kind == "EMAIL" and target["email_opt_out"]

@@ -57,6 +57,28 @@ def members_without_key(live: dict[str, dict | None], natural_key: str) -> list[
     )
 
 
+def cluster_numbers(plan: dict) -> list[str]:
+    """Return the E.164 numbers that belong to a cluster: its key and filled phones."""
+    key = parse_key(plan.get("natural_key"))
+    filled = (plan.get("fill") or {}).get("phones") or []
+    numbers = {key[0]} if key else set()
+    numbers.update(phone for phone in filled if isinstance(phone, str))
+    return sorted(numbers)
+
+
+def holds_number(raw: object, numbers: list[str]) -> bool:
+    """Whether a raw phone string is one of the given E.164 numbers.
+
+    Each number is tried under its own country's region, so a national spelling
+    (`0412 345 678`) matches its E.164 form (`+61412345678`).
+    """
+    for e164 in numbers:
+        found = _keys_of(raw, _region_of(e164))
+        if any(number == e164 for number, _extension in found):
+            return True
+    return False
+
+
 def _keys_of(raw: object, region: str | None) -> set[tuple[str, str | None]]:
     """Every (E.164, extension) a raw phone string holds (several when typed so)."""
     if not isinstance(raw, str) or len(raw) > MAX_RAW_LENGTH:
