@@ -215,6 +215,13 @@ class Engine:
             )
         self.logger.info("merge state: %s", self.state.counts())
 
+    def close(self) -> None:
+        """Close the HTTP client and the output files."""
+        self.client.close()
+        self.audit.close()
+        if self._dry_run_log is not None:
+            self._dry_run_log.close()
+
 
 class TargetPodiumMerge(Target):
     """Merges duplicate Podium contacts and keeps every opt-out of each cluster."""
@@ -341,7 +348,9 @@ class TargetPodiumMerge(Target):
         if "engine" not in self.__dict__:
             return
         self.engine.summarise()
-        if self.engine.report_failures():
+        failed = self.engine.report_failures()
+        self.engine.close()
+        if failed:
             sys.exit(1)
 
     def _write_state_message(self, state: dict) -> None:
