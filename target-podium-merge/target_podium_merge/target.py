@@ -249,8 +249,8 @@ class TargetPodiumMerge(Target):
         th.Property(
             "state_db",
             th.StringType,
-            default="output/merge-state.db",
-            description="SQLite file of the merge state",
+            default=".meltano/dedup/merge-state.db",
+            description="SQLite file of the merge state (dedup-plan reads it too)",
         ),
         th.Property(
             "output_dir",
@@ -380,7 +380,7 @@ class TargetPodiumMerge(Target):
 
     def _touches_podium(self) -> bool:
         """Whether an earlier run may have left work (its state_db exists)."""
-        return Path(self.config.get("state_db", "output/merge-state.db")).exists()
+        return Path(self.config.get("state_db", ".meltano/dedup/merge-state.db")).exists()
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # A drain here could re-enter a batch and emit a STATE for clusters not

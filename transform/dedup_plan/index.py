@@ -8,6 +8,7 @@ receives a STATE naming another index refuses to plan (see `check_marker`).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -73,7 +74,7 @@ class ContactIndex:
         self.path = Path(path)
         self.existed = self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(sqlite3.connect(self.path))
+        self.db = sqlite_utils.Database(_connect_owner_only(self.path))
         self.conn: sqlite3.Connection = self.db.conn
         self.placeholders = placeholders
         self._configure()
@@ -409,6 +410,21 @@ def _valid_phones(record: Mapping) -> list[Mapping]:
 
 def _location_name(record: Mapping) -> str | None:
     return record.get("name") or record.get("displayName")
+
+
+def _connect_owner_only(path: Path) -> sqlite3.Connection:
+    """Open the index so that only its owner can read it: it holds personal data."""
+    previous = os.umask(0o077)
+    try:
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA user_version")  # creates the file under this umask
+    finally:
+        os.umask(previous)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        if candidate.exists():
+            os.chmod(candidate, 0o600)
+    return conn
 
 
 def _read_merged_uids(merge_state_db: str | None) -> list[tuple[str]]:

@@ -25,7 +25,7 @@ from dedup_plan.index import ContactIndex
 from dedup_plan.names import DEFAULT_PLACEHOLDER_NAMES
 from dedup_plan.planner import PlanCounts, Planner
 from dedup_plan.schemas import MERGE_PLANS_SCHEMA, REVIEW_ITEMS_SCHEMA
-from dedup_plan.settings import DEFAULT_INDEX_DB, PlanSettings
+from dedup_plan.settings import DEFAULT_INDEX_DB, DEFAULT_MERGE_STATE_DB, PlanSettings
 from dedup_plan.singer_io import BufferedWriter, LineKeepingReader, RawLine
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class DedupPlanMapper(InlineMapper):
         th.Property(
             "merge_state_db",
             th.StringType,
+            default=DEFAULT_MERGE_STATE_DB,
             description="The target's state_db, read for merged_contacts.",
         ),
         th.Property("weight_shared_key", th.NumberType, default=0.60),

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from dedup_plan.names import DEFAULT_PLACEHOLDER_NAMES, placeholder_set
 
-DEFAULT_INDEX_DB = ".meltano/dedup-plan/index.db"
+# Relative to the working directory, which is the project root under `meltano
+# run`; the merge state is the one target-podium-merge writes by default.
+DEFAULT_INDEX_DB = ".meltano/dedup/index.db"
+DEFAULT_MERGE_STATE_DB = ".meltano/dedup/merge-state.db"
 _FLOAT_SETTINGS = frozenset(
     {
         "weight_shared_key",
@@ -24,7 +27,7 @@ class PlanSettings:
     """Weights, thresholds and policies that decide how clusters are routed."""
 
     index_db: str = DEFAULT_INDEX_DB
-    merge_state_db: str | None = None
+    merge_state_db: str | None = DEFAULT_MERGE_STATE_DB
     weight_shared_key: float = 0.60
     weight_same_name: float = 0.20
     weight_same_email: float = 0.15

@@ -173,7 +173,13 @@ class MapperRunner:
         `compact` writes the lines as singer-sdk taps do (no spaces), which
         takes the reader's fast path for `contacts` records.
         """
-        config = {"index_db": str(self.index_db), **settings}
+        # A merge state beside the index, so no test reads the project's own.
+        merge_state = self.index_db.parent / "merge-state.db"
+        config = {
+            "index_db": str(self.index_db),
+            "merge_state_db": str(merge_state),
+            **settings,
+        }
         separators = (",", ":") if compact else None
         text = "".join(
             json.dumps(message, separators=separators) + "\n" for message in messages

@@ -196,3 +196,14 @@ def test_settings_given_as_decimals_are_bound_as_numbers():
     row = settings.sql_row(run_id=1)
     assert type(row["merge_threshold"]) is float and row["merge_threshold"] == 0.85
     assert settings.max_contacts_per_key == 7
+
+
+def test_the_index_file_is_readable_by_its_owner_only(tmp_path):
+    # From the new-user trial: index.db holds names, emails and phones, and was
+    # created 0644.
+    from dedup_plan.index import ContactIndex
+
+    path = tmp_path / "index.db"
+    ContactIndex(path, frozenset()).conn.close()
+
+    assert path.stat().st_mode & 0o777 == 0o600
