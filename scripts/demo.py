@@ -7,12 +7,18 @@ emulator, then score the result from the emulator's snapshot and request log
 against the generator's ground truth (scripts/summary.py). Writes
 `output/summary.json` and prints a table. Exits non-zero when a step fails.
 
+The demo deletes and writes only its own files: `.state/demo/` (bookmarks,
+index, merge state), `output/demo/` (the target's outputs, the emulator's log)
+and `output/summary.json`. A real run's `output/` and `.meltano/dedup/` are
+never touched.
+
 The emulator runs with a larger request budget than Podium's 300 a minute, so
 the demo fits in minutes; the budget is stated in the summary.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CORPUS_DIR = ROOT / "demo-corpus"
 WORK_DIR = ROOT / ".state" / "demo"
-OUTPUT_DIR = ROOT / "output"
+OUTPUT_DIR = ROOT / "output" / "demo"
+SUMMARY_FILE = ROOT / "output" / "summary.json"
+CORPUS_MARKER = CORPUS_DIR / "params.json"
 
 CONTACTS = 20_000
 SEED = 20240601
@@ -105,10 +113,8 @@ def say(message: str) -> None:
 
 
 def generate_corpus() -> None:
-    """Write the demo corpus, unless the same one is already on disk."""
-    params = {"contacts": CONTACTS, "seed": SEED}
-    marker = CORPUS_DIR / "params.json"
-    if marker.exists() and json.loads(marker.read_text()) == params:
+    """Write the demo corpus, unless the very same one is already on disk."""
+    if corpus_is_current():
         say(f"reusing the corpus in {CORPUS_DIR.name}/ ({CONTACTS} contacts)")
         return
     say(f"generating {CONTACTS} contacts (seed {SEED}) into {CORPUS_DIR.name}/")
@@ -116,7 +122,39 @@ def generate_corpus() -> None:
     command = [str(BIN / "podium-emulator"), "generate", "--contacts", str(CONTACTS)]
     command += ["--seed", str(SEED), "--out", str(CORPUS_DIR)]
     run_checked(command, "generating the corpus")
-    marker.write_text(json.dumps(params))
+    CORPUS_MARKER.write_text(json.dumps(corpus_fingerprint()))
+
+
+def corpus_is_current() -> bool:
+    """Tell whether the corpus folder holds exactly what the demo generated.
+
+    The marker records the contacts file's digest, not only the parameters: a
+    by-hand `podium-emulator generate --out demo-corpus` rewrites the contacts
+    but leaves the marker, and the demo would then score the wrong corpus.
+    """
+    if not (CORPUS_MARKER.exists() and (CORPUS_DIR / "contacts.jsonl").exists()):
+        return False
+    try:
+        recorded = json.loads(CORPUS_MARKER.read_text())
+    except ValueError:
+        return False
+    return recorded == corpus_fingerprint()
+
+
+def corpus_fingerprint() -> dict:
+    """Return the demo's parameters and the digest and size of its contacts."""
+    digest = hashlib.sha256()
+    lines = 0
+    with (CORPUS_DIR / "contacts.jsonl").open("rb") as contacts:
+        for line in contacts:
+            digest.update(line)
+            lines += 1
+    return {
+        "contacts": CONTACTS,
+        "seed": SEED,
+        "contacts_in_file": lines,
+        "contacts_sha256": digest.hexdigest(),
+    }
 
 
 def run_checked(command: list[str], step: str) -> None:
@@ -161,7 +199,8 @@ def read_base_url(process: subprocess.Popen, log) -> str:
     while not found and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     if not found:
-        raise DemoError("podium-emulator printed no URL; see output/emulator.log")
+        log_name = (OUTPUT_DIR / "emulator.log").relative_to(ROOT)
+        raise DemoError(f"podium-emulator printed no URL; see {log_name}")
     return found[0].rstrip("/")
 
 
@@ -266,9 +305,15 @@ def run_jobs(emu: Emulator) -> list[scoring.RunLog]:
 
 
 def fresh_workspace() -> None:
-    """Start from empty state, index and outputs, so the demo can be rerun."""
+    """Empty the demo's own folders, so the demo can be rerun from scratch.
+
+    Only `.state/demo/`, `output/demo/` and `output/summary.json`: `output/`
+    itself is the real target's default output folder, and its audit log must
+    survive a demo.
+    """
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     shutil.rmtree(OUTPUT_DIR, ignore_errors=True)
+    SUMMARY_FILE.unlink(missing_ok=True)
     WORK_DIR.mkdir(parents=True)
     OUTPUT_DIR.mkdir(parents=True)
 
@@ -296,10 +341,11 @@ def main() -> int:
         return 1
     result["demo_wall_seconds"] = round(time.monotonic() - started, 1)
     result["checks"] = scoring.done_checks(result)
-    (OUTPUT_DIR / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
+    SUMMARY_FILE.write_text(json.dumps(result, indent=2) + "\n")
     print(scoring.format_table(result), flush=True)
     print(scoring.format_checks(result["checks"]), flush=True)
-    say(f"wrote {OUTPUT_DIR.relative_to(ROOT)}/summary.json")
+    outputs = OUTPUT_DIR.relative_to(ROOT)
+    say(f"wrote {SUMMARY_FILE.relative_to(ROOT)}; the target's files are in {outputs}/")
     return 0
 
 

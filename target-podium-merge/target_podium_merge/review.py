@@ -59,6 +59,9 @@ def _write_csv(path: Path, items: list[dict]) -> None:
 def _csv_rows(item: dict) -> list[dict]:
     """One row per member, with an empty decision column for a person to fill."""
     cluster_names = item.get("location_names") or []
+    # dedup-plan names the rule's choice `proposed_primary_uid`; a plan the
+    # target itself sent to review carries its `primary_uid`.
+    primary = item.get("proposed_primary_uid") or item.get("primary_uid")
     return [
         {
             "cluster": item.get("cluster_id"),
@@ -66,7 +69,7 @@ def _csv_rows(item: dict) -> list[dict]:
             "natural_key": item.get("natural_key"),
             "uid": member.get("uid"),
             "name": member.get("name"),
-            "proposed_primary": member.get("uid") == item.get("primary_uid"),
+            "proposed_primary": member.get("uid") == primary,
             "updated_at": member.get("updated_at"),
             "field_count": member.get("field_count"),
             "location_uids": "; ".join(member.get("location_uids") or []),

@@ -296,6 +296,8 @@ class PlanContext:
         return {
             "uid": member["uid"],
             "name": member["name"],
+            "updated_at": member["updated_at"],
+            "field_count": member["field_count"],
             "location_uids": location_uids,
             "location_names": [
                 self.location_names.get(uid) or uid for uid in location_uids

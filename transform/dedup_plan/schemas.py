@@ -66,6 +66,8 @@ _REVIEW_MEMBER = {
     "properties": {
         "uid": {"type": "string"},
         "name": _NULLABLE_STRING,
+        "updated_at": _NULLABLE_STRING,
+        "field_count": {"type": "integer"},
         "location_uids": _STRING_LIST,
         "location_names": _STRING_LIST,
         "consent": {"type": "object"},
