@@ -9,9 +9,10 @@ a developer's own runs.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ PLUGIN_VENVS = (
     ".meltano/mappers/dedup-planner/venv",
     ".meltano/loaders/target-podium-merge/venv",
 )
+# Variables that would move a file of the pipeline away from its default.
+PATH_VARIABLE_PREFIXES = ("DEDUP_PLAN_", "MELTANO_")
+PATH_VARIABLE_SUFFIXES = ("_STATE_DB", "_OUTPUT_DIR")
 
 
 @dataclass
@@ -39,10 +43,12 @@ class Pipeline:
     Attributes:
         env: The environment every Meltano command of the test runs with.
         workdir: The test's folder for state, index, merge state and outputs.
+        root: The Meltano project's folder, where every command starts.
     """
 
     env: dict[str, str]
     workdir: Path
+    root: Path = field(default=ROOT)
 
     @property
     def index_db(self) -> Path:
@@ -63,7 +69,7 @@ class Pipeline:
         """Run one Meltano command and return its completed process."""
         return subprocess.run(
             [str(BIN / "meltano"), *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -88,7 +94,7 @@ class Pipeline:
         log = (self.workdir / f"{job}.log").open("w")
         return subprocess.Popen(
             [str(BIN / "meltano"), "run", job],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -165,3 +171,43 @@ def pipeline(plugins_installed, emulator, tmp_path) -> Pipeline:
         "TAP_PODIUM_REQUESTS_PER_MINUTE": "60000",
     }
     return Pipeline(env, work)
+
+
+@pytest.fixture
+def project_copy(plugins_installed, emulator, tmp_path) -> Pipeline:
+    """A copy of the Meltano project that runs on its defaults alone.
+
+    Only `meltano.yml` and `plugins/` are copied; the installed plugins are
+    linked, not reinstalled. No variable names the index, the merge state, the
+    output folder or the state backend, so every file lands where a plain
+    `meltano run` puts it, under the copy and never in the real project.
+    """
+    project = tmp_path / "project"
+    (project / "plugins").mkdir(parents=True)
+    shutil.copy(ROOT / "meltano.yml", project)
+    for definition in (ROOT / "plugins").glob("*.meltano.yml"):
+        shutil.copy(definition, project / "plugins")
+    for plugin_type in ("extractors", "mappers", "loaders"):
+        link = project / ".meltano" / plugin_type
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(ROOT / ".meltano" / plugin_type, target_is_directory=True)
+    env = {
+        **without_path_variables(os.environ),
+        "MELTANO_ENVIRONMENT": "ci",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PODIUM_EMULATOR_PORT": str(emulator.api_url.split(":")[2].split("/")[0]),
+        **emulator_settings(emulator),
+        "TAP_PODIUM_REQUESTS_PER_MINUTE": "60000",
+        "TARGET_PODIUM_MERGE_REQUESTS_PER_MINUTE": "60000",
+    }
+    return Pipeline(env, project, root=project)
+
+
+def without_path_variables(environ) -> dict[str, str]:
+    """Return the environment minus every variable that moves a pipeline file."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith(PATH_VARIABLE_PREFIXES)
+        and not name.endswith(PATH_VARIABLE_SUFFIXES)
+    }

@@ -125,11 +125,16 @@ class PodiumAuthenticator(APIAuthenticatorBase):
         if response.status_code != 200 or not answer.get("access_token"):
             msg = (
                 f"The OAuth token URL {self.oauth_url} refused the refresh token "
-                f"(status {response.status_code}, code {answer.get('code')!r}); "
+                f"(status {response.status_code}, code {_error_code(answer)!r}); "
                 "check the settings client_id, client_secret and refresh_token"
             )
             raise TokenRefreshError(msg)
         return answer
+
+
+def _error_code(answer: dict[str, Any]) -> Any:
+    # Podium's API says `code`; OAuth token endpoints say `error` (RFC 6749).
+    return answer.get("code") or answer.get("error")
 
 
 def _expiry(expires_in: Any) -> float | None:

@@ -96,6 +96,10 @@ class TapPodium(Tap):
         ]
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
+        # Discovery does not raise; name each bad setting so the later failure
+        # ("Invalid catalog" under Meltano) can be traced to it.
+        for error in errors:
+            self.logger.warning("Invalid setting: %s", error)
         return errors
 
     def discover_streams(self) -> list:

@@ -16,11 +16,13 @@ DRY_RUN_CALLS = "dry-run-calls.jsonl"
 class JsonLines:
     """One JSON object per line, created with mode 0600, flushed per line."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, fresh: bool = False) -> None:
+        """Open the file for appending; `fresh` empties it first."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_TRUNC if fresh else 0)
         # The file holds personal data: create it owner-only, whatever the umask.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, flags, 0o600)
         os.fchmod(fd, 0o600)
         self._file = os.fdopen(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()

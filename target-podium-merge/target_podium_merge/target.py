@@ -44,6 +44,8 @@ COUNTING_SETTINGS = {
     "checkpoint_every": 50,
 }
 RERUN_HINT = "rerun dedup-apply (dry_run false) to finish them"
+# Shared with dedup-plan, whose merge_state_db defaults to the same file.
+DEFAULT_STATE_DB = ".meltano/dedup/merge-state.db"
 
 
 class SettingsError(ValueError):
@@ -93,7 +95,12 @@ class Engine:
         # Clusters this run could not finish; while any, no STATE may leave.
         self.failed_clusters: set[str] = set()
         self._failed_lock = threading.Lock()
-        self._dry_run_log: JsonLines | None = None
+        # Opened here, before any thread runs: this run's calls only.
+        self._dry_run_log = (
+            JsonLines(self.output_dir / DRY_RUN_CALLS, fresh=True)
+            if self.dry_run
+            else None
+        )
         self.stop = threading.Event()
         self.client = self._make_client()
         self.applier = ClusterApplier(
@@ -132,9 +139,8 @@ class Engine:
 
     def _record_dry_run(self, call: Call, cluster_id: str | None) -> None:
         # Never on stdout: stdout carries Singer STATE.
-        if self._dry_run_log is None:
-            self._dry_run_log = JsonLines(self.output_dir / DRY_RUN_CALLS)
-        self._dry_run_log.write({"cluster_id": cluster_id, **call.as_dict()})
+        if self._dry_run_log is not None:
+            self._dry_run_log.write({"cluster_id": cluster_id, **call.as_dict()})
         self.dry_run_calls[call.method] += 1
 
     def resume_earlier_runs(self) -> None:
@@ -249,7 +255,7 @@ class TargetPodiumMerge(Target):
         th.Property(
             "state_db",
             th.StringType,
-            default=".meltano/dedup/merge-state.db",
+            default=DEFAULT_STATE_DB,
             description="SQLite file of the merge state (dedup-plan reads it too)",
         ),
         th.Property(
@@ -380,7 +386,7 @@ class TargetPodiumMerge(Target):
 
     def _touches_podium(self) -> bool:
         """Whether an earlier run may have left work (its state_db exists)."""
-        return Path(self.config.get("state_db", ".meltano/dedup/merge-state.db")).exists()
+        return Path(self.config.get("state_db", DEFAULT_STATE_DB)).exists()
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # A drain here could re-enter a batch and emit a STATE for clusters not
