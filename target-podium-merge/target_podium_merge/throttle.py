@@ -6,7 +6,6 @@ import threading
 import time
 import typing as t
 
-
 # Requests are spaced at this share of the budget: the server counts fixed
 # windows on its own clock, so pacing at exactly the budget lands a request or
 # two past a window's end, and the pause that follows (Retry-After or the

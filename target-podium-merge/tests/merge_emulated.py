@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from merge_fakes import PLAN_SCHEMA
 from target_podium_merge.plans import choose_primary
 
 
@@ -112,18 +113,7 @@ def _fill(primary: dict, duplicates: list[dict]) -> dict:
 
 def singer_input(plans: list[dict], state_every: int = 5) -> str:
     """SCHEMA, RECORDs with a STATE after every `state_every` plans."""
-    lines = [
-        {
-            "type": "SCHEMA",
-            "stream": "merge_plans",
-            "key_properties": ["cluster_id"],
-            "schema": {
-                "type": "object",
-                "properties": {"cluster_id": {"type": "string"}},
-                "additionalProperties": True,
-            },
-        }
-    ]
+    lines = [PLAN_SCHEMA]
     for index, plan in enumerate(plans, 1):
         lines.append({"type": "RECORD", "stream": "merge_plans", "record": plan})
         if index % state_every == 0:

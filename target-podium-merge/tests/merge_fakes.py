@@ -15,6 +15,18 @@ from target_podium_merge.client import PodiumClient
 from target_podium_merge.state import MergeState
 from target_podium_merge.throttle import Throttle
 
+# The SCHEMA message a plan stream starts with; plans may carry any field.
+PLAN_SCHEMA = {
+    "type": "SCHEMA",
+    "stream": "merge_plans",
+    "key_properties": ["cluster_id"],
+    "schema": {
+        "type": "object",
+        "properties": {"cluster_id": {"type": "string"}},
+        "additionalProperties": True,
+    },
+}
+
 API = "http://127.0.0.1:9/v4"
 OAUTH = "http://127.0.0.1:9/oauth/token"
 CREDENTIALS = {

@@ -107,9 +107,9 @@ def assert_survivors_hold(emu, plans: list[dict], before: dict[str, dict]) -> No
             ):
                 owned = owned_channels(survivor, plan, kind)
                 assert owned, plan["cluster_id"]
-                assert all(
-                    ch.get("transactionalOptedOutAt") for ch in owned
-                ), plan["cluster_id"]
+                assert all(ch.get("transactionalOptedOutAt") for ch in owned), plan[
+                    "cluster_id"
+                ]
         emails = {e for c in members for e in c.get("emails") or []}
         assert emails <= set(survivor["emails"]), plan["cluster_id"]
         tags = {t["uid"] for c in members for t in c.get("tags") or []}

@@ -18,7 +18,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from merge_fakes import CREDENTIALS, FakePodium, contact, make_applier, plan_for
+from merge_fakes import (
+    CREDENTIALS,
+    PLAN_SCHEMA,
+    FakePodium,
+    contact,
+    make_applier,
+    plan_for,
+)
 from target_podium_merge import keys
 from target_podium_merge.errors import FatalError
 from target_podium_merge.fill import fill_calls
@@ -30,17 +37,6 @@ from target_podium_merge.target import (
     TargetPodiumMerge,
     check_settings,
 )
-
-PLAN_SCHEMA = {
-    "type": "SCHEMA",
-    "stream": "merge_plans",
-    "key_properties": ["cluster_id"],
-    "schema": {
-        "type": "object",
-        "properties": {"cluster_id": {"type": "string"}},
-        "additionalProperties": True,
-    },
-}
 
 
 def two_people() -> tuple[FakePodium, dict]:

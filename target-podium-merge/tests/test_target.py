@@ -9,7 +9,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from merge_fakes import ACCESS_TOKEN, CREDENTIALS, FakePodium, contact, plan_for
+from merge_fakes import (
+    ACCESS_TOKEN,
+    CREDENTIALS,
+    PLAN_SCHEMA,
+    FakePodium,
+    contact,
+    plan_for,
+)
 from singer_sdk.testing import get_target_test_class
 from target_podium_merge.target import Engine, TargetPodiumMerge
 
@@ -25,16 +32,6 @@ TestTargetPodiumMerge = get_target_test_class(
     target_class=TargetPodiumMerge, config=STANDARD_CONFIG
 )
 
-PLAN_SCHEMA = {
-    "type": "SCHEMA",
-    "stream": "merge_plans",
-    "key_properties": ["cluster_id"],
-    "schema": {
-        "type": "object",
-        "properties": {"cluster_id": {"type": "string"}},
-        "additionalProperties": True,
-    },
-}
 REVIEW_SCHEMA = {**PLAN_SCHEMA, "stream": "review_items"}
 
 
