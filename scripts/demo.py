@@ -18,6 +18,7 @@ the demo fits in minutes; the budget is stated in the summary.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from podium_emulator.testing import Control
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import summary as scoring
@@ -82,29 +84,10 @@ class Emulator:
         """Return the TCP port the emulator listens on."""
         return httpx.URL(self.base_url).port or 80
 
-    @property
-    def control_url(self) -> str:
-        """Return the root of the emulator's control surface."""
-        return self.base_url.removesuffix("/v4") + "/_emulator"
-
-    def snapshot(self) -> list[dict]:
-        """Return every contact the emulator holds, soft-deleted ones included."""
-        return self._call("GET", "snapshot")["contacts"]
-
-    def requests(self) -> list[dict]:
-        """Return the request log, oldest first."""
-        return self._call("GET", "requests")["requests"]
-
-    def clear_requests(self) -> None:
-        """Empty the request log, so the next run's requests stand alone."""
-        self._call("DELETE", "requests")
-
-    def _call(self, method: str, name: str) -> dict:
-        """Call one control resource and return its JSON body."""
-        url = f"{self.control_url}/{name}"
-        response = httpx.request(method, url, timeout=120)
-        response.raise_for_status()
-        return response.json()
+    @functools.cached_property
+    def control(self) -> Control:
+        """Return a client of the emulator's control surface."""
+        return Control(self.base_url.removesuffix("/v4"))
 
 
 def say(message: str) -> None:
@@ -294,11 +277,11 @@ def run_jobs(emu: Emulator) -> list[scoring.RunLog]:
     env = pipeline_env(emu)
     runs: list[scoring.RunLog] = []
     for number, job in enumerate(JOBS, start=1):
-        before = emu.snapshot()
-        emu.clear_requests()
+        before = emu.control.snapshot()
+        emu.control.clear_requests()
         say(f"step {number}/{len(JOBS)}: meltano run {job}")
         seconds = meltano_run(job, env)
-        requests = emu.requests()
+        requests = emu.control.requests()
         runs.append(scoring.RunLog(job, requests, before, seconds))
         say(f"meltano run {job} done in {seconds:.0f} s, {len(requests)} requests")
     return runs
@@ -330,7 +313,7 @@ def main() -> int:
                 f"per {RATE_WINDOW_SECONDS} s"
             )
             runs = run_jobs(emu)
-            final = emu.snapshot()
+            final = emu.control.snapshot()
         say("emulator stopped; scoring the result against the ground truth")
         budget = {"requests": RATE_LIMIT, "window_seconds": RATE_WINDOW_SECONDS}
         result = scoring.build_summary(

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from podium_emulator import corpus_io, writes
-from podium_emulator.errors import ApiError, invalid, not_found
+from podium_emulator.errors import invalid, not_found
 from podium_emulator.faults import Fault
-from podium_emulator.web import emulator_of
+from podium_emulator.web import emulator_of, json_object
 
 EDITABLE_FIELDS = {"name", "emails", "phoneNumbers", "address", "locations", "tags"}
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as error:
-        raise ApiError(400, "bad_request", "The body is not valid JSON.") from error
-    if not isinstance(body, dict):
-        raise invalid("The body must be a JSON object.")
-    return body
 
 
 async def snapshot(request: Request) -> JSONResponse:
@@ -52,7 +40,7 @@ async def clear_requests(request: Request) -> JSONResponse:
 async def load(request: Request) -> JSONResponse:
     """Load a corpus: `{"corpus": DIR}` or `{"contacts": [...], "locations": [...]}`."""
     emulator = emulator_of(request)
-    body = await _body(request)
+    body = await json_object(request)
     if "corpus" in body:
         try:
             contacts, locations = corpus_io.read_corpus(body["corpus"])
@@ -80,7 +68,7 @@ async def reset(request: Request) -> JSONResponse:
 
 async def add_fault(request: Request) -> JSONResponse:
     """Fail the next `count` calls of `method` `path` with `status`."""
-    body = await _body(request)
+    body = await json_object(request)
     try:
         fault = Fault(
             method=str(body["method"]).upper(),
@@ -109,7 +97,7 @@ async def settings(request: Request) -> JSONResponse:
     emulator = emulator_of(request)
     if request.method == "POST":
         try:
-            emulator.settings.update(await _body(request))
+            emulator.settings.update(await json_object(request))
         except ValueError as error:
             raise invalid(str(error)) from error
     return JSONResponse(emulator.settings.public())
@@ -119,7 +107,7 @@ async def edit(request: Request) -> JSONResponse:
     """Change a contact as an operator would in Podium's UI; bumps `updatedAt`."""
     store = emulator_of(request).store
     uid = request.path_params["uid"]
-    changes = await _body(request)
+    changes = await json_object(request)
     unknown = sorted(set(changes) - EDITABLE_FIELDS)
     if unknown:
         raise invalid(f"Cannot edit {unknown}; editable: {sorted(EDITABLE_FIELDS)}.")
@@ -147,7 +135,7 @@ async def restore(request: Request) -> JSONResponse:
 async def policy(request: Request) -> JSONResponse:
     """Set tenant policies: `cross_location_merge` is `allow` or `block`."""
     emulator = emulator_of(request)
-    body = await _body(request)
+    body = await json_object(request)
     unknown = sorted(set(body) - {"cross_location_merge"})
     if unknown:
         raise invalid(f"Unknown policies {unknown}; known: ['cross_location_merge'].")

@@ -59,12 +59,12 @@ def accepted(request: Request, identifier: str) -> Response:
     return envelope(request, {"identifier": identifier}, status=202)
 
 
-async def json_body(request: Request, allowed: set[str], required=()) -> dict:
-    """The request's JSON object, refusing unknown and missing fields.
+async def json_object(request: Request) -> dict:
+    """The request's body as a JSON object; an empty body is `{}`.
 
     Raises:
         ApiError: 400 `bad_request` for malformed JSON, 400
-            `invalid_request_values` for a field outside the schema.
+            `invalid_request_values` for JSON that is not an object.
     """
     try:
         body = json.loads(await request.body() or b"{}")
@@ -72,6 +72,17 @@ async def json_body(request: Request, allowed: set[str], required=()) -> dict:
         raise ApiError(400, "bad_request", "The body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise invalid("The body must be a JSON object.")
+    return body
+
+
+async def json_body(request: Request, allowed: set[str], required=()) -> dict:
+    """The request's JSON object, refusing unknown and missing fields.
+
+    Raises:
+        ApiError: 400 `bad_request` for malformed JSON, 400
+            `invalid_request_values` for a field outside the schema.
+    """
+    body = await json_object(request)
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise invalid(f"Unknown fields {unknown}; allowed: {sorted(allowed)}.")

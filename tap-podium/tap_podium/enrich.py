@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 import phonenumbers
 
 from tap_podium.phones import Phone, normalise_phone
+from tap_podium.schemas import ADDRESS_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,6 @@ EPOCH_MILLISECONDS_FROM = 100_000_000_000
 DEFAULT_PLACEHOLDER_NAMES = ("", "unknown", "customer", "no name", "n/a")
 
 _LOCATION_PHONE_FIELDS = ("phoneNumber", "podiumPhoneNumber")
-_ADDRESS_FIELDS = (
-    "addressLine1",
-    "addressLine2",
-    "city",
-    "state",
-    "postalCode",
-    "country",
-)
 _PHONE_PUNCTUATION = frozenset("+-().# ")
 
 
@@ -326,7 +319,7 @@ def field_count(
         0 if is_placeholder_name(contact.get("name"), placeholder_names) else 1,
         sum(_populated(email) for email in _list(contact.get("emails"))),
         sum(_populated(phone) for phone in _list(contact.get("phoneNumbers"))),
-        sum(_populated(address.get(name)) for name in _ADDRESS_FIELDS),
+        sum(_populated(address.get(name)) for name in ADDRESS_FIELDS),
         len(_dicts(contact.get("tags"))),
         sum(a.get("value") is not None for a in _dicts(contact.get("attributes"))),
     )

@@ -66,19 +66,16 @@ CONSENT = _object(
     }
 )
 
-ADDRESS = _object(
-    {
-        name: STRING
-        for name in (
-            "addressLine1",
-            "addressLine2",
-            "city",
-            "state",
-            "postalCode",
-            "country",
-        )
-    }
+# The sub-fields of a contact's address, as Podium names them.
+ADDRESS_FIELDS = (
+    "addressLine1",
+    "addressLine2",
+    "city",
+    "state",
+    "postalCode",
+    "country",
 )
+ADDRESS = _object({name: STRING for name in ADDRESS_FIELDS})
 
 CONTACT = _object(
     {
